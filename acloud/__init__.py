@@ -1,0 +1,152 @@
+"""acloud: one fast, typed, async way to work with cloud services.
+
+Names are exported lazily (PEP 562): ``import acloud`` imports no provider SDK; touching
+``acloud.S3Client`` imports the AWS layer, and says which extra to install if it is missing.
+
+Example:
+    >>> import acloud
+    >>> async def main():                                           # doctest: +SKIP
+    ...     async with acloud.Session() as cloud:
+    ...         store = cloud.local("./data")
+    ...         await store.ensure_bucket("demo")
+    ...         await store.put_object("demo", "hello.txt", b"hello")
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._core.errors import (
+        AcloudError,
+        APIStatusError,
+        AuthenticationError,
+        ClosedError,
+        ConflictError,
+        GoneError,
+        IntegrityError,
+        InvalidResponseError,
+        NotFoundError,
+        PermissionDeniedError,
+        PreconditionFailedError,
+        RateLimitError,
+        ServerError,
+        TimeoutError,
+        TransportError,
+        UnsupportedOperationError,
+        ValidationError,
+    )
+    from ._core.executor import run_blocking
+    from ._core.extras import MissingExtraError
+    from ._core.paging import AsyncPager, Page
+    from ._core.ratelimit import Rate
+    from ._core.retry import RetryPolicy
+    from ._core.secrets import Secret
+    from ._core.session import Session
+    from .common import (
+        CloudClient,
+        CloudCredentials,
+        CloudProvider,
+        CloudResource,
+        ComputeClient,
+        ResourceType,
+        ServerlessClient,
+    )
+    from .storage.base import BucketInfo, ObjectInfo, StorageClient
+    from .storage.local import LocalStorageClient
+
+_ERRORS = "acloud._core.errors"
+_EXPORTS: dict[str, str] = {
+    "APIStatusError": _ERRORS,
+    "AcloudError": _ERRORS,
+    "AsyncPager": "acloud._core.paging",
+    "AuthenticationError": _ERRORS,
+    "BucketInfo": "acloud.storage.base",
+    "ClosedError": _ERRORS,
+    "CloudClient": "acloud.common",
+    "CloudCredentials": "acloud.common",
+    "CloudProvider": "acloud.common",
+    "CloudResource": "acloud.common",
+    "ComputeClient": "acloud.common",
+    "ConflictError": _ERRORS,
+    "GoneError": _ERRORS,
+    "IntegrityError": _ERRORS,
+    "InvalidResponseError": _ERRORS,
+    "LocalStorageClient": "acloud.storage.local",
+    "MissingExtraError": "acloud._core.extras",
+    "NotFoundError": _ERRORS,
+    "ObjectInfo": "acloud.storage.base",
+    "Page": "acloud._core.paging",
+    "PermissionDeniedError": _ERRORS,
+    "PreconditionFailedError": _ERRORS,
+    "Rate": "acloud._core.ratelimit",
+    "RateLimitError": _ERRORS,
+    "ResourceType": "acloud.common",
+    "RetryPolicy": "acloud._core.retry",
+    "Secret": "acloud._core.secrets",
+    "ServerError": _ERRORS,
+    "ServerlessClient": "acloud.common",
+    "Session": "acloud._core.session",
+    "StorageClient": "acloud.storage.base",
+    "TimeoutError": _ERRORS,
+    "TransportError": _ERRORS,
+    "UnsupportedOperationError": _ERRORS,
+    "ValidationError": _ERRORS,
+    "run_blocking": "acloud._core.executor",
+}
+
+__all__ = [
+    "APIStatusError",
+    "AcloudError",
+    "AsyncPager",
+    "AuthenticationError",
+    "BucketInfo",
+    "ClosedError",
+    "CloudClient",
+    "CloudCredentials",
+    "CloudProvider",
+    "CloudResource",
+    "ComputeClient",
+    "ConflictError",
+    "GoneError",
+    "IntegrityError",
+    "InvalidResponseError",
+    "LocalStorageClient",
+    "MissingExtraError",
+    "NotFoundError",
+    "ObjectInfo",
+    "Page",
+    "PermissionDeniedError",
+    "PreconditionFailedError",
+    "Rate",
+    "RateLimitError",
+    "ResourceType",
+    "RetryPolicy",
+    "Secret",
+    "ServerError",
+    "ServerlessClient",
+    "Session",
+    "StorageClient",
+    "TimeoutError",
+    "TransportError",
+    "UnsupportedOperationError",
+    "ValidationError",
+    "__version__",
+    "run_blocking",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'acloud' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

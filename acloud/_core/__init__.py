@@ -1,0 +1,1 @@
+"""Provider-neutral machinery shared by every acloud client (never imports a provider)."""

@@ -1,0 +1,44 @@
+"""The single door to blocking code (openstacksdk, file system calls).
+
+Blocking work never runs on the event loop: it goes through :func:`run_in` (or
+``Session.run_blocking``, which passes the Session's bounded thread pool).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import ParamSpec, TypeVar
+
+__all__ = ["run_blocking", "run_in"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+async def run_in(
+    executor: Executor | None, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """Run ``fn(*args, **kwargs)`` in ``executor`` (the loop's default when None).
+
+    Context variables are carried into the thread. Cancelling the awaiting task stops the
+    wait at once; the call itself runs to its end in its thread (threads cannot be killed)
+    and its result is discarded.
+    """
+    loop = asyncio.get_running_loop()
+    ctx = contextvars.copy_context()
+    return await loop.run_in_executor(executor, functools.partial(ctx.run, fn, *args, **kwargs))
+
+
+async def run_blocking(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a blocking call in the loop's default executor.
+
+    Example:
+        >>> import asyncio
+        >>> asyncio.run(run_blocking(sum, [1, 2, 3]))
+        6
+    """
+    return await run_in(None, fn, *args, **kwargs)

@@ -1,0 +1,203 @@
+"""Session: one aiohttp connection pool, one thread pool, one retry policy and one set of
+rate limiters, shared by every client created from it.
+
+Example:
+    >>> import acloud
+    >>> async def main():                                          # doctest: +SKIP
+    ...     async with acloud.Session(pool_size=64) as cloud:
+    ...         s3 = cloud.s3(endpoint_url="http://127.0.0.1:9000")
+    ...         local = cloud.local("/tmp/store")
+    ...         await local.put_object("bucket", "hello.txt", b"hi")
+"""
+
+from __future__ import annotations
+
+import enum
+import ssl as _ssl
+import weakref
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+import aiohttp
+
+from .._version import __version__
+from .errors import ClosedError
+from .executor import run_in
+from .ratelimit import RateLimiterRegistry
+from .retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from ..storage.local import LocalStorageClient
+    from .client import AsyncClient
+
+__all__ = ["Session"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+USER_AGENT = f"acloud/{__version__}"
+
+
+class _State(enum.Enum):
+    NEW = "new"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Session:
+    """The shared machinery of a group of clients; an async context manager.
+
+    Args:
+        pool_size: most connections open at once, over all hosts.
+        pool_size_per_host: most connections to one host (0: no per-host limit).
+        connect_timeout: seconds to establish a connection.
+        read_timeout: seconds without receiving a byte before a request fails.
+        max_workers: threads for blocking SDK calls and file I/O.
+        retry: the retry policy of every client (each client may override it).
+        ssl: TLS verification; ``True`` (the default) verifies, or pass an SSLContext.
+
+    Clients created by the factories (:meth:`s3`, :meth:`local`...) share this Session's
+    pool and are closed with it; closing one of them never closes the pool.
+    """
+
+    def __init__(
+        self,
+        *,
+        pool_size: int = 100,
+        pool_size_per_host: int = 0,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 60.0,
+        max_workers: int = 8,
+        retry: RetryPolicy | None = None,
+        ssl: bool | _ssl.SSLContext = True,
+    ) -> None:
+        if pool_size < 1:
+            raise ValueError("pool_size must be at least 1")
+        if pool_size_per_host < 0:
+            raise ValueError("pool_size_per_host must be 0 (no limit) or more")
+        if max_workers < 1:
+            raise ValueError("max_workers must be at least 1")
+        if connect_timeout <= 0 or read_timeout <= 0:
+            raise ValueError("timeouts must be positive numbers of seconds")
+        self.pool_size = pool_size
+        self.pool_size_per_host = pool_size_per_host
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.max_workers = max_workers
+        self.retry = retry or RetryPolicy()
+        self.rate_limits = RateLimiterRegistry()
+        self._ssl = ssl
+        self._state = _State.NEW
+        self._http: aiohttp.ClientSession | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._clients: weakref.WeakSet[AsyncClient] = weakref.WeakSet()
+
+    # -- lifecycle -------------------------------------------------------------------
+    async def open(self) -> Self:
+        """Create the connection pool (inside the running loop). Idempotent."""
+        if self._state is _State.CLOSED:
+            raise ClosedError("this Session is closed; create a new one")
+        if self._state is _State.NEW:
+            connector = aiohttp.TCPConnector(
+                limit=self.pool_size,
+                limit_per_host=self.pool_size_per_host,
+                ssl=self._ssl,
+                ttl_dns_cache=300,
+                enable_cleanup_closed=False,
+            )
+            self._http = aiohttp.ClientSession(
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(
+                    total=None, sock_connect=self.connect_timeout, sock_read=self.read_timeout
+                ),
+                headers={"User-Agent": USER_AGENT},
+                auto_decompress=False,
+                trust_env=True,
+            )
+            self._state = _State.OPEN
+        return self
+
+    async def close(self) -> None:
+        """Close every client made from this Session, then the pool and the thread pool."""
+        if self._state is _State.CLOSED:
+            return
+        self._state = _State.CLOSED
+        clients = list(self._clients)
+        self._clients.clear()
+        try:
+            for client in clients:
+                await client.close()
+        finally:
+            if self._http is not None:
+                await self._http.close()
+                self._http = None
+            if self._executor is not None:
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = None
+
+    async def __aenter__(self) -> Self:
+        return await self.open()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` has run."""
+        return self._state is _State.CLOSED
+
+    # -- shared resources ------------------------------------------------------------
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        """The one aiohttp ClientSession (connection pool) of this Session."""
+        if self._state is _State.OPEN and self._http is not None:
+            return self._http
+        if self._state is _State.CLOSED:
+            raise ClosedError("this Session is closed; create a new one")
+        raise ClosedError("this Session is not open: use `async with acloud.Session() as cloud:`")
+
+    @property
+    def connector(self) -> aiohttp.BaseConnector:
+        """The connector behind :attr:`http` (one per Session)."""
+        connector = self.http.connector
+        assert connector is not None
+        return connector
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        """The bounded thread pool for blocking work, created on first use."""
+        if self._state is _State.CLOSED:
+            raise ClosedError("this Session is closed; create a new one")
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(
+                max_workers=self.max_workers, thread_name_prefix="acloud-blocking"
+            )
+        return self._executor
+
+    async def run_blocking(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a blocking call in this Session's thread pool, off the event loop."""
+        return await run_in(self.executor, fn, *args, **kwargs)
+
+    def _register(self, client: AsyncClient) -> None:
+        if self._state is _State.CLOSED:
+            raise ClosedError("this Session is closed; create a new one")
+        self._clients.add(client)
+
+    # -- factories -------------------------------------------------------------------
+    def local(self, root: str | Any, **kwargs: Any) -> LocalStorageClient:
+        """A :class:`~acloud.storage.local.LocalStorageClient` on directory ``root``."""
+        from ..storage.local import LocalStorageClient
+
+        return LocalStorageClient(root, session=self, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<acloud.Session {self._state.value} pool_size={self.pool_size}>"
