@@ -1,0 +1,492 @@
+"""The unified object-store contract, implemented once per provider.
+
+Public methods validate their arguments (``ValueError``/``TypeError`` before any
+request) and delegate to a few provider hooks (``_put``, ``_stream``, ``_stat``,
+``_list_page``...). Everything built from those hooks (``get_object``, ``upload_file``,
+``download_file``, ``ensure_bucket``, ``get_metadata``...) lives here, once.
+
+Example:
+    >>> import acloud
+    >>> async def main():                                           # doctest: +SKIP
+    ...     async with acloud.LocalStorageClient("/tmp/store") as store:
+    ...         await store.ensure_bucket("photos")
+    ...         await store.put_object("photos", "a/cat.jpg", b"...")
+    ...         async for key in store.list_objects("photos", prefix="a/"):
+    ...             print(key)
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import mimetypes
+import os
+import pathlib
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, overload
+
+from .._core.client import AsyncClient
+from .._core.errors import ConflictError, NotFoundError
+from .._core.paging import AsyncPager, Page
+from .files import AtomicFile
+from .payload import Body, Payload
+
+__all__ = ["BucketInfo", "ObjectInfo", "StorageClient"]
+
+DEFAULT_CHUNK_SIZE = 1 << 20
+MAX_KEY_BYTES = 1024
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a store knows about one object (or, with ``is_prefix``, a common prefix).
+
+    Attributes:
+        key: the object's key; for a common prefix it ends with the delimiter.
+        size: size in bytes.
+        etag: the store's entity tag, without quotes.
+        last_modified: when it was last written (timezone-aware) when known.
+        content_type: its MIME type when known.
+        metadata: user metadata (lower-case keys).
+        is_prefix: True for the common prefixes of a delimited listing.
+    """
+
+    key: str
+    size: int = 0
+    etag: str | None = None
+    last_modified: datetime | None = None
+    content_type: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    is_prefix: bool = False
+
+
+@dataclass(frozen=True)
+class BucketInfo:
+    """A bucket (S3, GCS, local) or container (Azure, Swift)."""
+
+    name: str
+    created: datetime | None = None
+    region: str | None = None
+
+
+def _check_range(start: int, end: int | None) -> None:
+    if not isinstance(start, int) or isinstance(start, bool) or start < 0:
+        raise ValueError(f"start must be an int >= 0, got {start!r}")
+    if end is not None and (not isinstance(end, int) or isinstance(end, bool) or end < start):
+        raise ValueError(f"end must be None or an int >= start ({start}), got {end!r}")
+
+
+def _check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, Mapping):
+        raise TypeError("metadata must be a mapping of str to str")
+    out: dict[str, str] = {}
+    for k, v in metadata.items():
+        if not isinstance(k, str) or not isinstance(v, str):
+            raise TypeError(f"metadata keys and values must be str, got {k!r}: {v!r}")
+        if not k or not k.isascii() or not all(c.isalnum() or c in "-_" for c in k):
+            raise ValueError(f"metadata key {k!r} must be non-empty ASCII letters, digits, - or _")
+        if not v.isascii() or any(ord(c) < 32 for c in v):
+            raise ValueError(f"metadata value for {k!r} must be printable ASCII")
+        out[k.lower()] = v
+    return out
+
+
+class StorageClient(AsyncClient, abc.ABC):
+    """The object-store contract every provider implements.
+
+    Listing follows the seed and fsspec: ``list_objects`` yields keys by default and
+    :class:`ObjectInfo` with ``detail=True``; ``await`` on it gives a list. Deleting a
+    missing object is not an error (deletes are idempotent, so they can be retried).
+    Reads take ``start``/``end`` like a slice: ``end`` is exclusive and both are clamped
+    to the object.
+    """
+
+    default_chunk_size: int = DEFAULT_CHUNK_SIZE
+
+    # -- validation (providers extend) -----------------------------------------------
+    def _validate_bucket(self, bucket: str) -> None:
+        if not isinstance(bucket, str):
+            raise TypeError(f"a bucket name must be a str, not {type(bucket).__name__}")
+        if not bucket:
+            raise ValueError("a bucket name must not be empty")
+        if "/" in bucket or "\x00" in bucket:
+            raise ValueError(f"invalid bucket name {bucket!r}: '/' and NUL are not allowed")
+
+    def _validate_key(self, key: str) -> None:
+        if not isinstance(key, str):
+            raise TypeError(f"an object key must be a str, not {type(key).__name__}")
+        if not key:
+            raise ValueError("an object key must not be empty")
+        if "\x00" in key:
+            raise ValueError(f"invalid object key {key!r}: NUL is not allowed")
+        if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+            raise ValueError(f"object key is longer than {MAX_KEY_BYTES} bytes in UTF-8")
+        try:
+            key.encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise ValueError(f"object key {key!r} is not valid Unicode text") from err
+
+    def _check(self, bucket: str, key: str | None = None) -> None:
+        self._validate_bucket(bucket)
+        if key is not None:
+            self._validate_key(key)
+
+    # -- provider hooks --------------------------------------------------------------
+    @abc.abstractmethod
+    async def _put(
+        self,
+        bucket: str,
+        key: str,
+        payload: Payload,
+        *,
+        content_type: str | None,
+        metadata: dict[str, str],
+        if_none_match: bool,
+    ) -> ObjectInfo:
+        """Store ``payload``; raise PreconditionFailedError when ``if_none_match`` and it exists."""
+
+    @abc.abstractmethod
+    def _stream(
+        self, bucket: str, key: str, start: int, end: int | None, chunk_size: int
+    ) -> AsyncIterator[bytes]:
+        """Yield the bytes ``[start, end)`` of an object (clamped; empty past its end)."""
+
+    @abc.abstractmethod
+    async def _stat(self, bucket: str, key: str) -> ObjectInfo:
+        """The object's info; NotFoundError when it does not exist."""
+
+    @abc.abstractmethod
+    async def _list_page(
+        self, bucket: str, prefix: str, delimiter: str | None, page_size: int, token: Any
+    ) -> Page[ObjectInfo]:
+        """One page of a listing, in key order; prefixes as ``is_prefix`` entries."""
+
+    @abc.abstractmethod
+    async def _delete(self, bucket: str, key: str) -> None:
+        """Delete one object; a missing object is not an error."""
+
+    async def _delete_many(self, bucket: str, keys: list[str]) -> None:
+        """Delete many objects; providers with a batch API override this."""
+        for key in keys:
+            await self._delete(bucket, key)
+
+    @abc.abstractmethod
+    async def _copy(
+        self,
+        src_bucket: str,
+        src_key: str,
+        dst_bucket: str,
+        dst_key: str,
+        *,
+        metadata: dict[str, str] | None,
+        content_type: str | None,
+    ) -> ObjectInfo:
+        """Server-side copy; ``metadata``/``content_type`` None keeps the source's."""
+
+    @abc.abstractmethod
+    async def _presign(self, bucket: str, key: str, method: str, expires_in: int) -> str:
+        """A URL that allows ``method`` on the object without credentials until expiry."""
+
+    @abc.abstractmethod
+    async def _list_buckets_page(self, token: Any) -> Page[BucketInfo]:
+        """One page of the account's buckets."""
+
+    @abc.abstractmethod
+    async def _create_bucket(self, bucket: str, region: str | None) -> None:
+        """Create a bucket; ConflictError when it exists."""
+
+    @abc.abstractmethod
+    async def _delete_bucket(self, bucket: str) -> None:
+        """Delete an empty bucket; NotFoundError/ConflictError as the store says."""
+
+    @abc.abstractmethod
+    async def _bucket_exists(self, bucket: str) -> bool:
+        """Whether the bucket exists (and is visible to these credentials)."""
+
+    # -- the contract ----------------------------------------------------------------
+    async def put_object(
+        self,
+        bucket: str,
+        key: str,
+        data: Body,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        if_none_match: str | None = None,
+    ) -> ObjectInfo:
+        """Store an object from bytes, a ``pathlib.Path`` or an async iterable of bytes.
+
+        Args:
+            content_type: MIME type (``application/octet-stream`` when None).
+            metadata: user metadata; keys are stored lower-case.
+            if_none_match: ``"*"`` to write only if the key does not exist yet
+                (PreconditionFailedError otherwise).
+
+        Example:
+            >>> await store.put_object("b", "k.txt", b"hi")  # doctest: +SKIP
+        """
+        self._check(bucket, key)
+        meta = _check_metadata(metadata)
+        if if_none_match not in (None, "*"):
+            raise ValueError('if_none_match supports only "*" (create if absent)')
+        session = await self._ready()
+        payload = await Payload.of(data, session.run_blocking)
+        return await self._put(
+            bucket,
+            key,
+            payload,
+            content_type=content_type,
+            metadata=meta,
+            if_none_match=if_none_match == "*",
+        )
+
+    async def stream_object(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        start: int = 0,
+        end: int | None = None,
+        chunk_size: int | None = None,
+    ) -> AsyncIterator[bytes]:
+        """Yield an object's bytes in chunks, without holding it in memory.
+
+        Example:
+            >>> async for chunk in store.stream_object("b", "big.bin"):  # doctest: +SKIP
+            ...     sink.write(chunk)
+        """
+        self._check(bucket, key)
+        _check_range(start, end)
+        size = chunk_size or self.default_chunk_size
+        if size <= 0:
+            raise ValueError("chunk_size must be positive")
+        await self._ready()
+        if end is not None and end == start:
+            await self._stat(bucket, key)  # still a NotFoundError for a missing object
+            return
+        async for chunk in self._stream(bucket, key, start, end, size):
+            if chunk:
+                yield chunk
+
+    async def get_object(
+        self, bucket: str, key: str, *, start: int = 0, end: int | None = None
+    ) -> bytes:
+        """An object's bytes (``[start, end)`` of it when given) in memory."""
+        return b"".join([c async for c in self.stream_object(bucket, key, start=start, end=end)])
+
+    async def stat_object(self, bucket: str, key: str) -> ObjectInfo:
+        """An object's size, etag, dates, content type and metadata (NotFoundError if absent)."""
+        self._check(bucket, key)
+        await self._ready()
+        return await self._stat(bucket, key)
+
+    async def object_exists(self, bucket: str, key: str) -> bool:
+        """Whether the object exists."""
+        try:
+            await self.stat_object(bucket, key)
+        except NotFoundError:
+            return False
+        return True
+
+    @overload
+    def list_objects(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        delimiter: str | None = None,
+        detail: Literal[False] = False,
+        page_size: int | None = None,
+    ) -> AsyncPager[str]: ...
+
+    @overload
+    def list_objects(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        delimiter: str | None = None,
+        detail: Literal[True],
+        page_size: int | None = None,
+    ) -> AsyncPager[ObjectInfo]: ...
+
+    def list_objects(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        delimiter: str | None = None,
+        detail: bool = False,
+        page_size: int | None = None,
+    ) -> AsyncPager[str] | AsyncPager[ObjectInfo]:
+        """List keys (or :class:`ObjectInfo` with ``detail=True``) under ``prefix``, in order.
+
+        With a ``delimiter`` (usually ``"/"``), keys below the next delimiter are rolled up
+        into common prefixes, returned as entries ending with the delimiter. Nothing is
+        requested until iteration starts.
+
+        Example:
+            >>> keys = await store.list_objects("b", prefix="2024/")  # doctest: +SKIP
+            >>> listing = store.list_objects("b", delimiter="/", detail=True)  # doctest: +SKIP
+            >>> async for info in listing:  # doctest: +SKIP
+            ...     print(info.key, info.is_prefix)
+        """
+        self._validate_bucket(bucket)
+        if not isinstance(prefix, str):
+            raise TypeError("prefix must be a str")
+        if "\x00" in prefix:
+            raise ValueError("prefix must not contain NUL")
+        if delimiter is not None and (not isinstance(delimiter, str) or not delimiter):
+            raise ValueError("delimiter must be None or a non-empty str")
+        if page_size is not None and not 1 <= page_size <= 1000:
+            raise ValueError("page_size must be between 1 and 1000")
+        size = page_size or 1000
+
+        async def fetch(token: Any) -> Page[ObjectInfo]:
+            await self._ready()
+            return await self._list_page(bucket, prefix, delimiter, size, token)
+
+        if detail:
+            return AsyncPager(fetch)
+
+        async def fetch_keys(token: Any) -> Page[str]:
+            page = await fetch(token)
+            return Page([info.key for info in page.items], page.next_token, page.raw)
+
+        return AsyncPager(fetch_keys)
+
+    async def delete_object(self, bucket: str, key: str) -> None:
+        """Delete an object; deleting a missing object is not an error."""
+        self._check(bucket, key)
+        await self._ready()
+        await self._delete(bucket, key)
+
+    async def delete_objects(self, bucket: str, keys: Iterable[str]) -> None:
+        """Delete many objects, batched where the store allows it."""
+        if isinstance(keys, str):
+            raise TypeError("delete_objects takes an iterable of keys, not one str")
+        key_list = list(dict.fromkeys(keys))
+        self._validate_bucket(bucket)
+        for key in key_list:
+            self._validate_key(key)
+        if not key_list:
+            return
+        await self._ready()
+        await self._delete_many(bucket, key_list)
+
+    async def copy_object(
+        self,
+        src_bucket: str,
+        src_key: str,
+        dst_bucket: str,
+        dst_key: str,
+        *,
+        metadata: Mapping[str, str] | None = None,
+        content_type: str | None = None,
+    ) -> ObjectInfo:
+        """Copy an object inside the store; metadata and content type are kept unless given."""
+        self._check(src_bucket, src_key)
+        self._check(dst_bucket, dst_key)
+        meta = _check_metadata(metadata) if metadata is not None else None
+        await self._ready()
+        return await self._copy(
+            src_bucket, src_key, dst_bucket, dst_key, metadata=meta, content_type=content_type
+        )
+
+    async def generate_presigned_url(
+        self, bucket: str, key: str, *, method: str = "GET", expires_in: int = 3600
+    ) -> str:
+        """A URL granting ``method`` (GET or PUT) on one object for ``expires_in`` seconds."""
+        self._check(bucket, key)
+        method = method.upper()
+        if method not in ("GET", "PUT"):
+            raise ValueError(f"presigned URLs support GET and PUT, not {method}")
+        if not isinstance(expires_in, int) or not 1 <= expires_in <= 604800:
+            raise ValueError("expires_in must be an int between 1 and 604800 seconds (7 days)")
+        await self._ready()
+        return await self._presign(bucket, key, method, expires_in)
+
+    def list_buckets(self) -> AsyncPager[BucketInfo]:
+        """The buckets these credentials can see (an AsyncPager; ``await`` for a list)."""
+
+        async def fetch(token: Any) -> Page[BucketInfo]:
+            await self._ready()
+            return await self._list_buckets_page(token)
+
+        return AsyncPager(fetch)
+
+    async def create_bucket(self, bucket: str, *, region: str | None = None) -> None:
+        """Create a bucket (ConflictError if it already exists)."""
+        self._validate_bucket(bucket)
+        await self._ready()
+        await self._create_bucket(bucket, region)
+
+    async def delete_bucket(self, bucket: str) -> None:
+        """Delete an empty bucket (ConflictError if it still holds objects)."""
+        self._validate_bucket(bucket)
+        await self._ready()
+        await self._delete_bucket(bucket)
+
+    async def bucket_exists(self, bucket: str) -> bool:
+        """Whether the bucket exists."""
+        self._validate_bucket(bucket)
+        await self._ready()
+        return await self._bucket_exists(bucket)
+
+    async def ensure_bucket(self, bucket: str, region: str | None = None) -> bool:
+        """Create the bucket unless it exists; True when this call created it."""
+        if await self.bucket_exists(bucket):
+            return False
+        try:
+            await self._create_bucket(bucket, region)
+        except ConflictError:  # created meanwhile by someone else
+            return False
+        return True
+
+    async def upload_file(
+        self,
+        file_path: str | os.PathLike[str],
+        bucket: str,
+        object_name: str | None = None,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> ObjectInfo:
+        """Upload a local file (key: ``object_name`` or the file's name).
+
+        The content type is guessed from the file name when not given.
+        """
+        path = os.fspath(file_path)
+        key = object_name if object_name is not None else os.path.basename(path)
+        if content_type is None:
+            content_type = mimetypes.guess_type(key)[0]
+        return await self.put_object(
+            bucket, key, pathlib.Path(path), content_type=content_type, metadata=metadata
+        )
+
+    async def download_file(
+        self, bucket: str, object_name: str, file_path: str | os.PathLike[str]
+    ) -> ObjectInfo:
+        """Download an object to ``file_path``; the file appears only when complete."""
+        self._check(bucket, object_name)
+        session = await self._ready()
+        info = await self._stat(bucket, object_name)
+        async with AtomicFile(file_path, session.run_blocking) as f:
+            await self._download_into(bucket, object_name, info, f)
+        return info
+
+    async def _download_into(self, bucket: str, key: str, info: ObjectInfo, f: AtomicFile) -> None:
+        """Write the object into ``f``; providers override for parallel ranged reads."""
+        async for chunk in self._stream(bucket, key, 0, None, self.default_chunk_size):
+            await f.write(chunk)
+
+    async def get_metadata(self, bucket: str, object_name: str) -> dict[str, Any]:
+        """The seed's metadata dict: size, etag, last_modified, content_type, metadata."""
+        info = await self.stat_object(bucket, object_name)
+        data = dataclasses.asdict(info)
+        data.pop("is_prefix", None)
+        return data

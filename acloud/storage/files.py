@@ -1,0 +1,107 @@
+"""Atomic local files: written under a temporary name, renamed into place when complete.
+
+A failed or cancelled download never leaves a partial file at the target path, nor a
+temporary file beside it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from types import TracebackType
+
+from .payload import RunBlocking
+
+__all__ = ["TEMP_SUFFIX", "AtomicFile", "discard_temp"]
+
+TEMP_SUFFIX = ".acloud-part"
+
+
+def _open_temp(directory: str, name: str, target: str) -> tuple[int, str]:
+    if os.path.isdir(target):
+        raise IsADirectoryError(f"{target!r} is a directory")
+    os.makedirs(directory, exist_ok=True)
+    return tempfile.mkstemp(prefix=f".{name}.", suffix=TEMP_SUFFIX, dir=directory)
+
+
+def _commit(fd: int, temp: str, target: str, durable: bool) -> None:
+    try:
+        if durable:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(temp, target)
+
+
+def discard_temp(fd: int, temp: str) -> None:
+    """Close and delete a temporary file, ignoring what is already gone."""
+    with contextlib.suppress(OSError):
+        os.close(fd)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temp)
+
+
+def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view = view[written:]
+        offset += written
+
+
+class AtomicFile:
+    """An async context manager for a file that appears at ``path`` only when complete.
+
+    Writes (sequential with :meth:`write`, or at offsets with :meth:`write_at`, which may
+    run concurrently) go to a temporary file in the same directory; a clean exit renames
+    it onto ``path``, an exception or cancellation deletes it.
+
+    Example:
+        >>> async def save(run, chunks):                         # doctest: +SKIP
+        ...     async with AtomicFile("out.bin", run) as f:
+        ...         async for chunk in chunks:
+        ...             await f.write(chunk)
+    """
+
+    def __init__(self, path: str | os.PathLike[str], run: RunBlocking, *, durable: bool = False):
+        self.path = os.path.abspath(os.fspath(path))
+        self._run = run
+        self._durable = durable
+        self._fd = -1
+        self._temp = ""
+        self._offset = 0
+        self.size = 0
+
+    async def __aenter__(self) -> AtomicFile:
+        directory, name = os.path.split(self.path)
+        if not name:
+            raise ValueError(f"{self.path!r} names a directory, not a file")
+        self._fd, self._temp = await self._run(_open_temp, directory, name, self.path)
+        return self
+
+    async def write(self, data: bytes) -> None:
+        """Append ``data``."""
+        offset = self._offset
+        self._offset += len(data)
+        await self.write_at(offset, data)
+
+    async def write_at(self, offset: int, data: bytes) -> None:
+        """Write ``data`` at ``offset`` (safe to call concurrently for disjoint ranges)."""
+        await self._run(_pwrite_all, self._fd, data, offset)
+        self.size = max(self.size, offset + len(data))
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            await self._run(_commit, self._fd, self._temp, self.path, self._durable)
+        else:
+            # Discard synchronously: a cancelled task must not leave the temp file behind.
+            discard_temp(self._fd, self._temp)
+
+    def __repr__(self) -> str:
+        return f"<AtomicFile {self.path!r}>"

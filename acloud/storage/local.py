@@ -1,0 +1,496 @@
+"""LocalStorageClient: the StorageClient contract on a local directory.
+
+Layout under ``root``: each bucket is a folder (``root/<bucket>/<key>``); metadata lives
+beside, in ``root/.acloud/meta/<bucket>/<key>.json``; uploads are written to
+``root/.acloud/tmp`` and renamed into place, so a reader never sees a partial object.
+Every file system call runs in the Session's thread pool.
+
+Example:
+    >>> import acloud
+    >>> async def main():                                           # doctest: +SKIP
+    ...     async with acloud.LocalStorageClient("./data") as store:
+    ...         await store.ensure_bucket("reports")
+    ...         await store.put_object("reports", "2024/q1.csv", b"a,b\\n1,2\\n")
+    ...         print(await store.get_object("reports", "2024/q1.csv"))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+
+from .._core.errors import (
+    ConflictError,
+    NotFoundError,
+    UnsupportedOperationError,
+    error_for_status,
+)
+from .._core.paging import Page
+from .._core.retry import RetryPolicy
+from .._core.session import Session
+from .base import BucketInfo, ObjectInfo, StorageClient
+from .files import discard_temp
+from .payload import Payload, read_at
+
+__all__ = ["LocalStorageClient"]
+
+_BUCKET_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
+_INTERNAL = ".acloud"
+_DEFAULT_TYPE = "application/octet-stream"
+
+
+def _not_found(what: str, code: str) -> NotFoundError:
+    err = error_for_status(404, provider="local", code=code, message=what)
+    assert isinstance(err, NotFoundError)
+    return err
+
+
+def _conflict(what: str, code: str) -> ConflictError:
+    err = error_for_status(409, provider="local", code=code, message=what)
+    assert isinstance(err, ConflictError)
+    return err
+
+
+def _mtime(st: os.stat_result) -> datetime:
+    return datetime.fromtimestamp(st.st_mtime, tz=timezone.utc)
+
+
+class LocalStorageClient(StorageClient):
+    """The object-store contract on a directory: no account, no server needed.
+
+    Args:
+        root: the directory holding the buckets (created if missing).
+        durable: fsync each object before it becomes visible (default True).
+        session: share a Session's thread pool (made and closed by the client otherwise).
+
+    Keys are paths below the bucket folder, so a few keys a cloud store accepts are
+    refused with ValueError: segments ``.``/``..``/empty (``a//b``), a leading or trailing
+    ``/``, and backslashes. A key cannot be both an object and a "folder" of other keys
+    (``a`` and ``a/b``): the second write raises ConflictError. Presigned URLs do not
+    exist for local files (UnsupportedOperationError).
+    """
+
+    provider: ClassVar[str] = "local"
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        durable: bool = True,
+        session: Session | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        super().__init__(session=session, retry=retry)
+        self.root = os.path.abspath(os.fspath(root))
+        self.durable = durable
+        self._meta_root = os.path.join(self.root, _INTERNAL, "meta")
+        self._tmp_root = os.path.join(self.root, _INTERNAL, "tmp")
+
+    def __repr__(self) -> str:
+        return f"LocalStorageClient({self.root!r})"
+
+    async def _open(self) -> None:
+        await self.session.run_blocking(self._make_dirs)
+
+    def _make_dirs(self) -> None:
+        os.makedirs(self._meta_root, exist_ok=True)
+        os.makedirs(self._tmp_root, exist_ok=True)
+
+    # -- validation ------------------------------------------------------------------
+    def _validate_bucket(self, bucket: str) -> None:
+        super()._validate_bucket(bucket)
+        if not _BUCKET_RE.match(bucket):
+            raise ValueError(
+                f"invalid bucket name {bucket!r}: use letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit"
+            )
+
+    def _validate_key(self, key: str) -> None:
+        super()._validate_key(key)
+        if key.startswith("/") or "\\" in key:
+            raise ValueError(f"invalid object key {key!r}: absolute paths and '\\' are refused")
+        if key.endswith("/"):
+            raise ValueError(f"invalid object key {key!r}: a local key cannot end with '/'")
+        for part in key.split("/"):
+            if part in ("", ".", ".."):
+                raise ValueError(
+                    f"invalid object key {key!r}: empty, '.' and '..' segments are refused"
+                )
+
+    # -- paths -----------------------------------------------------------------------
+    def _bucket_dir(self, bucket: str) -> str:
+        return os.path.join(self.root, bucket)
+
+    def _path(self, bucket: str, key: str) -> str:
+        return os.path.join(self.root, bucket, *key.split("/"))
+
+    def _meta_path(self, bucket: str, key: str) -> str:
+        return os.path.join(self._meta_root, bucket, *key.split("/")) + ".json"
+
+    def _require_bucket(self, bucket: str) -> None:
+        if not os.path.isdir(self._bucket_dir(bucket)):
+            raise _not_found(f"bucket {bucket!r} does not exist", "NoSuchBucket")
+
+    # -- objects (blocking parts run in the thread pool) -----------------------------
+    async def _put(
+        self,
+        bucket: str,
+        key: str,
+        payload: Payload,
+        *,
+        content_type: str | None,
+        metadata: dict[str, str],
+        if_none_match: bool,
+    ) -> ObjectInfo:
+        run = self.session.run_blocking
+        await run(self._require_bucket, bucket)
+        fd, temp = await run(tempfile.mkstemp, None, ".tmp", self._tmp_root)
+        digest = hashlib.md5(usedforsecurity=False)
+        try:
+            async for chunk in payload.chunks(self.default_chunk_size):
+                await run(_write_and_hash, fd, chunk, digest)
+            return await run(
+                self._commit,
+                fd,
+                temp,
+                bucket,
+                key,
+                digest.hexdigest(),
+                content_type or _DEFAULT_TYPE,
+                metadata,
+                if_none_match,
+            )
+        except BaseException:
+            discard_temp(fd, temp)
+            raise
+
+    def _commit(
+        self,
+        fd: int,
+        temp: str,
+        bucket: str,
+        key: str,
+        etag: str,
+        content_type: str,
+        metadata: dict[str, str],
+        if_none_match: bool,
+    ) -> ObjectInfo:
+        try:
+            if self.durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        target = self._path(bucket, key)
+        try:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as err:
+            raise _conflict(
+                f"cannot store {key!r}: a parent of it is an object", "KeyConflict"
+            ) from err
+        if os.path.isdir(target):
+            raise _conflict(f"cannot store {key!r}: other keys live below it", "KeyConflict")
+        if if_none_match:
+            try:
+                os.link(temp, target)  # atomic create-if-absent
+            except FileExistsError as err:
+                raise error_for_status(
+                    412,
+                    provider="local",
+                    code="PreconditionFailed",
+                    message=f"{key!r} already exists",
+                ) from err
+            os.unlink(temp)
+        else:
+            os.replace(temp, target)
+        st = os.stat(target)
+        self._write_meta(bucket, key, st, etag, content_type, metadata)
+        return ObjectInfo(
+            key=key,
+            size=st.st_size,
+            etag=etag,
+            last_modified=_mtime(st),
+            content_type=content_type,
+            metadata=dict(metadata),
+        )
+
+    def _write_meta(
+        self,
+        bucket: str,
+        key: str,
+        st: os.stat_result,
+        etag: str,
+        content_type: str,
+        metadata: dict[str, str],
+    ) -> None:
+        path = self._meta_path(bucket, key)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        record = {
+            "size": st.st_size,
+            "mtime_ns": st.st_mtime_ns,
+            "etag": etag,
+            "content_type": content_type,
+            "metadata": metadata,
+        }
+        fd, temp = tempfile.mkstemp(suffix=".tmp", dir=self._tmp_root)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(record, f)
+        os.replace(temp, path)
+
+    def _read_info(self, bucket: str, key: str, st: os.stat_result) -> ObjectInfo:
+        record: dict[str, Any] = {}
+        try:
+            with open(self._meta_path(bucket, key), encoding="utf-8") as f:
+                record = json.load(f)
+        except (OSError, ValueError):
+            pass
+        # A sidecar that does not describe the file (changed behind our back) is ignored.
+        if record.get("size") != st.st_size or record.get("mtime_ns") != st.st_mtime_ns:
+            record = {}
+        return ObjectInfo(
+            key=key,
+            size=st.st_size,
+            etag=record.get("etag"),
+            last_modified=_mtime(st),
+            content_type=record.get("content_type", _DEFAULT_TYPE),
+            metadata=dict(record.get("metadata", {})),
+        )
+
+    def _stat_blocking(self, bucket: str, key: str) -> ObjectInfo:
+        self._require_bucket(bucket)
+        path = self._path(bucket, key)
+        try:
+            st = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            st = None
+        if st is None or not os.path.isfile(path) or os.path.islink(path):
+            raise _not_found(f"{bucket}/{key} does not exist", "NoSuchKey")
+        return self._read_info(bucket, key, st)
+
+    async def _stat(self, bucket: str, key: str) -> ObjectInfo:
+        return await self.session.run_blocking(self._stat_blocking, bucket, key)
+
+    async def _stream(
+        self, bucket: str, key: str, start: int, end: int | None, chunk_size: int
+    ) -> AsyncIterator[bytes]:
+        info = await self._stat(bucket, key)
+        stop = info.size if end is None else min(end, info.size)
+        path = self._path(bucket, key)
+        offset = start
+        while offset < stop:
+            chunk = await self.session.run_blocking(
+                read_at, path, offset, min(chunk_size, stop - offset)
+            )
+            if not chunk:
+                return
+            offset += len(chunk)
+            yield chunk
+
+    def _delete_blocking(self, bucket: str, key: str) -> None:
+        self._require_bucket(bucket)
+        for path, stop in (
+            (self._path(bucket, key), self._bucket_dir(bucket)),
+            (self._meta_path(bucket, key), os.path.join(self._meta_root, bucket)),
+        ):
+            try:
+                if os.path.isfile(path):
+                    os.unlink(path)
+            except FileNotFoundError:
+                pass
+            _prune_empty_dirs(os.path.dirname(path), stop)
+
+    async def _delete(self, bucket: str, key: str) -> None:
+        await self.session.run_blocking(self._delete_blocking, bucket, key)
+
+    def _copy_blocking(
+        self,
+        src_bucket: str,
+        src_key: str,
+        dst_bucket: str,
+        dst_key: str,
+        metadata: dict[str, str] | None,
+        content_type: str | None,
+    ) -> ObjectInfo:
+        src = self._stat_blocking(src_bucket, src_key)
+        self._require_bucket(dst_bucket)
+        fd, temp = tempfile.mkstemp(suffix=".tmp", dir=self._tmp_root)
+        try:
+            with open(self._path(src_bucket, src_key), "rb") as f:
+                digest = hashlib.md5(usedforsecurity=False)
+                while chunk := f.read(self.default_chunk_size):
+                    _write_and_hash(fd, chunk, digest)
+            return self._commit(
+                fd,
+                temp,
+                dst_bucket,
+                dst_key,
+                digest.hexdigest(),
+                content_type or src.content_type or _DEFAULT_TYPE,
+                dict(src.metadata) if metadata is None else metadata,
+                False,
+            )
+        except BaseException:
+            discard_temp(fd, temp)
+            raise
+
+    async def _copy(
+        self,
+        src_bucket: str,
+        src_key: str,
+        dst_bucket: str,
+        dst_key: str,
+        *,
+        metadata: dict[str, str] | None,
+        content_type: str | None,
+    ) -> ObjectInfo:
+        return await self.session.run_blocking(
+            self._copy_blocking, src_bucket, src_key, dst_bucket, dst_key, metadata, content_type
+        )
+
+    async def _presign(self, bucket: str, key: str, method: str, expires_in: int) -> str:
+        raise UnsupportedOperationError("the local store has no presigned URLs")
+
+    # -- listing ---------------------------------------------------------------------
+    def _iter_listing(
+        self, bucket: str, prefix: str, delimiter: str | None
+    ) -> Iterator[ObjectInfo]:
+        self._require_bucket(bucket)
+        base = prefix[: prefix.rfind("/") + 1]
+        if any(part in ("", ".", "..") for part in base.split("/")[:-1]) or "\\" in prefix:
+            return  # no valid key lives below such a prefix
+        start = os.path.join(self._bucket_dir(bucket), *base.split("/"))
+        walker = _Walker(self, bucket)
+        items = walker.walk(start, base, prefix, recursive=delimiter != "/")
+        if delimiter is None or delimiter == "/":
+            yield from items
+            return
+        last_prefix = None  # roll up any other delimiter over the sorted keys
+        for info in items:
+            cut = info.key.find(delimiter, len(prefix))
+            if cut < 0:
+                yield info
+                continue
+            common = info.key[: cut + len(delimiter)]
+            if common != last_prefix:
+                last_prefix = common
+                yield ObjectInfo(key=common, is_prefix=True)
+
+    async def _list_page(
+        self, bucket: str, prefix: str, delimiter: str | None, page_size: int, token: Any
+    ) -> Page[ObjectInfo]:
+        # The walk is a generator advanced page by page in the thread pool; the token,
+        # (last key, walk), carries it from one page to the next.
+        if token is None:
+            state = _ListState(self._iter_listing(bucket, prefix, delimiter))
+        else:
+            state = token[1]
+        items = await self.session.run_blocking(state.take, page_size)
+        return Page(items, (items[-1].key, state) if state.more else None)
+
+    # -- buckets ---------------------------------------------------------------------
+    def _list_buckets_blocking(self) -> list[BucketInfo]:
+        out = []
+        for entry in sorted(os.scandir(self.root), key=lambda e: e.name):
+            if entry.is_dir(follow_symlinks=False) and _BUCKET_RE.match(entry.name):
+                out.append(BucketInfo(entry.name, created=_mtime(entry.stat())))
+        return out
+
+    async def _list_buckets_page(self, token: Any) -> Page[BucketInfo]:
+        return Page(await self.session.run_blocking(self._list_buckets_blocking))
+
+    def _create_bucket_blocking(self, bucket: str) -> None:
+        try:
+            os.mkdir(self._bucket_dir(bucket))
+        except FileExistsError as err:
+            raise _conflict(f"bucket {bucket!r} already exists", "BucketAlreadyExists") from err
+
+    async def _create_bucket(self, bucket: str, region: str | None) -> None:
+        await self.session.run_blocking(self._create_bucket_blocking, bucket)
+
+    def _delete_bucket_blocking(self, bucket: str) -> None:
+        self._require_bucket(bucket)
+        try:
+            os.rmdir(self._bucket_dir(bucket))
+        except OSError as err:
+            raise _conflict(f"bucket {bucket!r} is not empty", "BucketNotEmpty") from err
+        shutil.rmtree(os.path.join(self._meta_root, bucket), ignore_errors=True)
+
+    async def _delete_bucket(self, bucket: str) -> None:
+        await self.session.run_blocking(self._delete_bucket_blocking, bucket)
+
+    async def _bucket_exists(self, bucket: str) -> bool:
+        return await self.session.run_blocking(os.path.isdir, self._bucket_dir(bucket))
+
+
+class _Walker:
+    """Depth-first walk of a bucket folder in key order (``a-b`` < ``a/`` < ``a0``)."""
+
+    def __init__(self, store: LocalStorageClient, bucket: str) -> None:
+        self.store = store
+        self.bucket = bucket
+
+    def walk(
+        self, directory: str, rel: str, prefix: str, *, recursive: bool
+    ) -> Iterator[ObjectInfo]:
+        try:
+            entries = list(os.scandir(directory))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        dirs = {e.name for e in entries if e.is_dir(follow_symlinks=False)}
+        entries.sort(key=lambda e: e.name + "/" if e.name in dirs else e.name)
+        for entry in entries:
+            name = rel + entry.name
+            if entry.name in dirs:
+                sub = name + "/"
+                if not sub.startswith(prefix):
+                    continue
+                if recursive:
+                    yield from self.walk(entry.path, sub, prefix, recursive=True)
+                elif _has_files(entry.path):
+                    yield ObjectInfo(key=sub, is_prefix=True)
+            elif entry.is_file(follow_symlinks=False) and name.startswith(prefix):
+                yield self.store._read_info(self.bucket, name, entry.stat())
+
+
+class _ListState:
+    """A listing in progress: the walk generator plus one item of look-ahead."""
+
+    def __init__(self, items: Iterator[ObjectInfo]) -> None:
+        self._items = items
+        self._ahead: list[ObjectInfo] = []
+        self.more = True
+
+    def take(self, n: int) -> list[ObjectInfo]:
+        batch = self._ahead + list(itertools.islice(self._items, n + 1 - len(self._ahead)))
+        self._ahead = batch[n:]
+        self.more = bool(self._ahead)
+        return batch[:n]
+
+
+def _has_files(directory: str) -> bool:
+    return any(files for _root, _dirs, files in os.walk(directory))
+
+
+def _write_and_hash(fd: int, data: bytes, digest: Any) -> None:
+    digest.update(data)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _prune_empty_dirs(directory: str, stop: str) -> None:
+    stop = os.path.abspath(stop)
+    directory = os.path.abspath(directory)
+    while directory.startswith(stop + os.sep):
+        try:
+            os.rmdir(directory)
+        except OSError:
+            return
+        directory = os.path.dirname(directory)

@@ -1,0 +1,104 @@
+"""Upload bodies: bytes, a file path or an async iterable of bytes, read in bounded chunks.
+
+File reads happen in the Session's thread pool, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from typing import Any, Union
+
+__all__ = ["Body", "Payload"]
+
+Body = Union[bytes, bytearray, memoryview, "os.PathLike[str]", AsyncIterable[bytes]]
+"""What an upload accepts: bytes-like, a path (``pathlib.Path``) or an async iterable."""
+
+RunBlocking = Callable[..., Awaitable[Any]]
+
+
+def read_at(path: str, offset: int, length: int) -> bytes:
+    """Read ``length`` bytes at ``offset`` of a file (blocking: run it in a thread)."""
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return f.read(length)
+
+
+class Payload:
+    """A normalized upload body with a known ``size`` (None for async iterables)."""
+
+    def __init__(self, data: Any, size: int | None, path: str | None, run: RunBlocking) -> None:
+        self._data = data
+        self.size = size
+        self.path = path
+        self._run = run
+        self._used = False
+
+    @classmethod
+    async def of(cls, data: Body, run: RunBlocking) -> Payload:
+        """Check and wrap ``data``; a wrong type raises TypeError before any request."""
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            view = memoryview(data).cast("B")
+            return cls(view, view.nbytes, None, run)
+        if isinstance(data, str):
+            raise TypeError(
+                "a str body is ambiguous: pass bytes (text.encode()) for content, "
+                "or a pathlib.Path for a file"
+            )
+        if isinstance(data, os.PathLike):
+            path = os.fspath(data)
+            if not isinstance(path, str):
+                raise TypeError("file paths must be str-based os.PathLike objects")
+            st = await run(os.stat, path)
+            if not stat.S_ISREG(st.st_mode):
+                raise ValueError(f"{path!r} is not a regular file")
+            return cls(None, st.st_size, path, run)
+        if isinstance(data, AsyncIterable):
+            return cls(data, None, None, run)
+        raise TypeError(
+            f"cannot upload a {type(data).__name__}: pass bytes, a pathlib.Path "
+            "or an async iterable of bytes"
+        )
+
+    @property
+    def is_stream(self) -> bool:
+        """True for async iterables, which can be read only once and in order."""
+        return self.size is None
+
+    async def read_at(self, offset: int, length: int) -> bytes:
+        """Bytes ``[offset, offset+length)`` of a sized payload (bytes or file)."""
+        if self.path is not None:
+            data: bytes = await self._run(read_at, self.path, offset, length)
+            return data
+        if self.size is None:
+            raise TypeError("read_at needs a sized payload")
+        return bytes(self._data[offset : offset + length])
+
+    async def chunks(self, chunk_size: int) -> AsyncIterator[bytes]:
+        """The body in chunks of exactly ``chunk_size`` bytes (the last may be shorter)."""
+        if chunk_size <= 0:
+            raise ValueError("chunk_size must be positive")
+        if self.size is not None:
+            for offset in range(0, self.size, chunk_size):
+                yield await self.read_at(offset, min(chunk_size, self.size - offset))
+            return
+        if self._used:
+            raise RuntimeError("an async iterable body can be read only once")
+        self._used = True
+        buf = bytearray()
+        async for piece in self._data:
+            if not isinstance(piece, (bytes, bytearray, memoryview)):
+                raise TypeError(f"an async iterable body must yield bytes, got {type(piece)}")
+            buf += piece
+            while len(buf) >= chunk_size:
+                yield bytes(buf[:chunk_size])
+                del buf[:chunk_size]
+        if buf:
+            yield bytes(buf)
+
+    async def read_all(self) -> bytes:
+        """The whole body in memory (for small bodies only)."""
+        if self.size is not None:
+            return await self.read_at(0, self.size)
+        return b"".join([c async for c in self.chunks(1 << 20)])
