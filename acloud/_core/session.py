@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import ssl as _ssl
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -31,6 +31,8 @@ from .retry import RetryPolicy
 if TYPE_CHECKING:
     from typing_extensions import Self
 
+    from ..aws import S3Client
+    from ..infomaniak.s3 import InfomaniakS3Client
     from ..storage.local import LocalStorageClient
     from .client import AsyncClient
 
@@ -59,6 +61,8 @@ class Session:
         max_workers: threads for blocking SDK calls and file I/O.
         retry: the retry policy of every client (each client may override it).
         ssl: TLS verification; ``True`` (the default) verifies, or pass an SSLContext.
+        trace_configs: aiohttp ``TraceConfig`` objects, to observe every request of every
+            client of this Session (timings, connection reuse).
 
     Clients created by the factories (:meth:`s3`, :meth:`local`...) share this Session's
     pool and are closed with it; closing one of them never closes the pool.
@@ -74,6 +78,7 @@ class Session:
         max_workers: int = 8,
         retry: RetryPolicy | None = None,
         ssl: bool | _ssl.SSLContext = True,
+        trace_configs: Sequence[aiohttp.TraceConfig] = (),
     ) -> None:
         if pool_size < 1:
             raise ValueError("pool_size must be at least 1")
@@ -91,6 +96,7 @@ class Session:
         self.retry = retry or RetryPolicy()
         self.rate_limits = RateLimiterRegistry()
         self._ssl = ssl
+        self._trace_configs = list(trace_configs)
         self._state = _State.NEW
         self._http: aiohttp.ClientSession | None = None
         self._executor: ThreadPoolExecutor | None = None
@@ -117,6 +123,7 @@ class Session:
                 headers={"User-Agent": USER_AGENT},
                 auto_decompress=False,
                 trust_env=True,
+                trace_configs=self._trace_configs or None,
             )
             self._state = _State.OPEN
         return self
@@ -198,6 +205,18 @@ class Session:
         from ..storage.local import LocalStorageClient
 
         return LocalStorageClient(root, session=self, **kwargs)
+
+    def s3(self, region_name: str | None = None, **kwargs: Any) -> S3Client:
+        """An :class:`~acloud.aws.S3Client` on this Session's pool (extra ``aws``)."""
+        from ..aws import S3Client
+
+        return S3Client(region_name, session=self, **kwargs)
+
+    def infomaniak_s3(self, **kwargs: Any) -> InfomaniakS3Client:
+        """An :class:`~acloud.infomaniak.InfomaniakS3Client` on this Session (extra ``aws``)."""
+        from ..infomaniak.s3 import InfomaniakS3Client
+
+        return InfomaniakS3Client(session=self, **kwargs)
 
     def __repr__(self) -> str:
         return f"<acloud.Session {self._state.value} pool_size={self.pool_size}>"
