@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from ._core.retry import RetryPolicy
     from ._core.secrets import Secret
     from ._core.session import Session
+    from .aws import AWSCredentials, S3Client
     from .common import (
         CloudClient,
         CloudCredentials,
@@ -62,6 +63,7 @@ _ERRORS = "acloud._core.errors"
 _EXPORTS: dict[str, str] = {
     "APIStatusError": _ERRORS,
     "AcloudError": _ERRORS,
+    "AWSCredentials": "acloud.aws",
     "AsyncPager": "acloud._core.paging",
     "AuthenticationError": _ERRORS,
     "BucketInfo": "acloud.storage.base",
@@ -86,6 +88,7 @@ _EXPORTS: dict[str, str] = {
     "RateLimitError": _ERRORS,
     "ResourceType": "acloud.common",
     "RetryPolicy": "acloud._core.retry",
+    "S3Client": "acloud.aws",
     "Secret": "acloud._core.secrets",
     "ServerError": _ERRORS,
     "ServerlessClient": "acloud.common",
@@ -100,6 +103,7 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "APIStatusError",
+    "AWSCredentials",
     "AcloudError",
     "AsyncPager",
     "AuthenticationError",
@@ -125,6 +129,7 @@ __all__ = [
     "RateLimitError",
     "ResourceType",
     "RetryPolicy",
+    "S3Client",
     "Secret",
     "ServerError",
     "ServerlessClient",

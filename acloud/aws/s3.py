@@ -1,0 +1,694 @@
+"""S3Client: the StorageClient contract on Amazon S3 (and S3-compatible stores), on aiobotocore.
+
+One aiobotocore client per S3Client, created on open, its requests on the Session's
+aiohttp pool. Retries are acloud's policy (botocore's own are off); errors are translated
+in one place (:mod:`acloud.aws._errors`).
+
+Example:
+    >>> import acloud
+    >>> async def main():                                           # doctest: +SKIP
+    ...     async with acloud.Session() as cloud:
+    ...         s3 = cloud.s3("eu-west-1")
+    ...         await s3.ensure_bucket("my-bucket")
+    ...         await s3.upload_file("report.csv", "my-bucket")     # the seed's order
+    ...         async for key in s3.list_objects("my-bucket", prefix="2024/"):
+    ...             print(key)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import ipaddress
+import logging
+import math
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+from aiobotocore.config import AioConfig
+from aiobotocore.session import AioSession
+
+from .._core.concurrency import run_bounded
+from .._core.errors import IntegrityError, NotFoundError
+from .._core.paging import Page
+from .._core.retry import RetryPolicy
+from .._core.secrets import Secret
+from .._core.session import Session
+from ..storage.base import BucketInfo, ObjectInfo, StorageClient
+from ..storage.files import AtomicFile
+from ..storage.payload import Payload
+from ._errors import error_for_code, translate
+from ._pool import shared_http_session_cls
+
+__all__ = ["AWSCredentials", "S3Client"]
+
+log = logging.getLogger("acloud.s3")
+T = TypeVar("T")
+
+MiB = 1024 * 1024
+MIN_PART_SIZE = 5 * MiB
+MAX_PARTS = 10_000
+MAX_SINGLE_COPY = 5 * 1024 * MiB
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+@dataclass(frozen=True)
+class AWSCredentials:
+    """An access key pair (and session token); the secret parts never show in reprs.
+
+    Example:
+        >>> AWSCredentials("AKIAEXAMPLE", "wJalrXUtnFEMI")
+        AWSCredentials(access_key_id='AKIAEXAMPLE', secret_access_key=Secret('**********'), session_token=None)
+    """  # noqa: E501
+
+    access_key_id: str
+    secret_access_key: Secret
+    session_token: Secret | None = None
+
+    def __init__(
+        self,
+        access_key_id: str,
+        secret_access_key: str | Secret,
+        session_token: str | Secret | None = None,
+    ) -> None:
+        if not access_key_id or not secret_access_key:
+            raise ValueError("AWSCredentials needs an access key id and a secret access key")
+        object.__setattr__(self, "access_key_id", access_key_id)
+        object.__setattr__(self, "secret_access_key", Secret(secret_access_key))
+        object.__setattr__(self, "session_token", Secret(session_token) if session_token else None)
+
+
+def _etag(value: Any) -> str | None:
+    return str(value).strip('"') if value else None
+
+
+def _md5_b64(data: bytes) -> tuple[str, str]:
+    digest = hashlib.md5(data, usedforsecurity=False)
+    return base64.b64encode(digest.digest()).decode(), digest.hexdigest()
+
+
+def _info_from_head(key: str, head: dict[str, Any]) -> ObjectInfo:
+    return ObjectInfo(
+        key=key,
+        size=int(head.get("ContentLength", 0)),
+        etag=_etag(head.get("ETag")),
+        last_modified=head.get("LastModified"),
+        content_type=head.get("ContentType"),
+        metadata={k.lower(): v for k, v in (head.get("Metadata") or {}).items()},
+    )
+
+
+def _written(key: str, size: int, etag: str | None, extra: dict[str, Any]) -> ObjectInfo:
+    """The ObjectInfo of an object acloud just wrote with ``extra`` (content type, metadata)."""
+    return ObjectInfo(
+        key=key,
+        size=size,
+        etag=etag,
+        content_type=extra["ContentType"],
+        metadata=dict(extra["Metadata"]),
+    )
+
+
+class S3Client(StorageClient):
+    """Amazon S3 and S3-compatible object storage.
+
+    Args:
+        region_name: the AWS region (default: the standard configuration chain).
+        endpoint_url: for S3-compatible services and emulators (also ``AWS_ENDPOINT_URL``).
+        credentials: an :class:`AWSCredentials`; None uses the standard chain
+            (environment, shared files, container and instance metadata), resolved
+            asynchronously.
+        profile: a named profile of the shared configuration files.
+        addressing_style: ``"auto"``, ``"virtual"`` or ``"path"``.
+        part_size: multipart part size (at least 5 MiB; grown to fit 10,000 parts).
+        multipart_threshold: objects larger than this are uploaded in parts and
+            downloaded with concurrent ranged GETs.
+        max_concurrency: parts in flight at once, per transfer.
+        session: share a Session's pool; a standalone client makes its own.
+        retry: this client's retry policy (the Session's by default).
+    """
+
+    provider: ClassVar[str] = "s3"
+
+    def __init__(
+        self,
+        region_name: str | None = None,
+        *,
+        endpoint_url: str | None = None,
+        credentials: AWSCredentials | None = None,
+        profile: str | None = None,
+        addressing_style: str = "auto",
+        part_size: int = 8 * MiB,
+        multipart_threshold: int = 8 * MiB,
+        max_concurrency: int = 8,
+        session: Session | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        if addressing_style not in ("auto", "virtual", "path"):
+            raise ValueError('addressing_style must be "auto", "virtual" or "path"')
+        if part_size < MIN_PART_SIZE:
+            raise ValueError(f"part_size must be at least {MIN_PART_SIZE} bytes (5 MiB)")
+        if multipart_threshold < 1:
+            raise ValueError("multipart_threshold must be positive")
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        if credentials is not None and not isinstance(credentials, AWSCredentials):
+            raise TypeError("credentials must be an AWSCredentials")
+        super().__init__(session=session, retry=retry)
+        self.region_name = region_name
+        self.endpoint_url = endpoint_url
+        self.addressing_style = addressing_style
+        self.part_size = part_size
+        self.multipart_threshold = multipart_threshold
+        self.max_concurrency = max_concurrency
+        self.default_chunk_size = 1 * MiB
+        self._credentials = credentials
+        self._profile = profile
+        self._client: Any = None
+        self._client_cm: Any = None
+
+    def __repr__(self) -> str:
+        where = self.endpoint_url or self.region_name or "default region"
+        return f"{type(self).__name__}({where!r})"
+
+    # -- lifecycle -------------------------------------------------------------------
+    async def _open(self) -> None:
+        session = self.session
+        config = AioConfig(
+            http_session_cls=shared_http_session_cls(session.http),
+            retries={"total_max_attempts": 1, "mode": "standard"},
+            s3={"addressing_style": self.addressing_style},
+            signature_version="s3v4",
+            connect_timeout=session.connect_timeout,
+            read_timeout=session.read_timeout,
+            max_pool_connections=session.pool_size,
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+            warm_up_loader_caches=True,
+            user_agent_extra="acloud",
+        )
+        creds = self._credentials
+        # Building a botocore session reads configuration files: off the loop.
+        aio_session: AioSession = await session.run_blocking(AioSession, profile=self._profile)
+        self._client_cm = aio_session.create_client(
+            "s3",
+            region_name=self.region_name,
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id=creds.access_key_id if creds else None,
+            aws_secret_access_key=creds.secret_access_key.get() if creds else None,
+            aws_session_token=creds.session_token.get() if creds and creds.session_token else None,
+            config=config,
+        )
+        try:
+            self._client = await self._client_cm.__aenter__()
+        except Exception as err:
+            raise translate(err) from err
+
+    async def _close(self) -> None:
+        cm, self._client_cm, self._client = self._client_cm, None, None
+        if cm is not None:
+            await cm.__aexit__(None, None, None)
+
+    @property
+    def client(self) -> Any:
+        """The underlying aiobotocore S3 client, for operations acloud does not wrap."""
+        if self._client is None:
+            raise RuntimeError("the S3 client is not open yet")
+        return self._client
+
+    # -- the one request path ----------------------------------------------------------
+    async def _call(self, operation: str, /, *, idempotent: bool = True, **params: Any) -> Any:
+        """Call one S3 operation with acloud's retry policy and error translation."""
+        await self._ready()
+        method = getattr(self._client, operation)
+
+        async def attempt(number: int) -> Any:
+            started = time.perf_counter()
+            outcome = "ok"
+            try:
+                return await method(**params)
+            except Exception as err:
+                translated = translate(err)
+                outcome = type(translated).__name__
+                if translated is err:
+                    raise
+                raise translated from err
+            finally:
+                log.debug(
+                    "%s bucket=%s -> %s in %.1f ms (attempt %d)",
+                    operation,
+                    params.get("Bucket", "-"),
+                    outcome,
+                    (time.perf_counter() - started) * 1000,
+                    number,
+                )
+
+        return await self.retry_policy.call(attempt, idempotent=idempotent)
+
+    async def _retrying(self, fn: Callable[[], Awaitable[T]]) -> T:
+        """Retry a composite step (a request plus reading its body) under the policy."""
+
+        async def attempt(number: int) -> T:
+            try:
+                return await fn()
+            except Exception as err:
+                translated = translate(err)
+                if translated is err:
+                    raise
+                raise translated from err
+
+        return await self.retry_policy.call(attempt, idempotent=True)
+
+    # -- validation ------------------------------------------------------------------
+    def _validate_bucket(self, bucket: str) -> None:
+        super()._validate_bucket(bucket)
+        if not _BUCKET_RE.match(bucket) or ".." in bucket or ".-" in bucket or "-." in bucket:
+            raise ValueError(
+                f"invalid S3 bucket name {bucket!r}: 3-63 lowercase letters, digits, "
+                "'.' and '-', starting and ending with a letter or digit"
+            )
+        try:
+            ipaddress.ip_address(bucket)
+        except ValueError:
+            return
+        raise ValueError(f"invalid S3 bucket name {bucket!r}: it looks like an IP address")
+
+    # -- objects -----------------------------------------------------------------------
+    def _part_size_for(self, size: int | None) -> int:
+        if size is None:
+            return self.part_size
+        needed = math.ceil(size / MAX_PARTS)
+        if needed <= self.part_size:
+            return self.part_size
+        return math.ceil(needed / MiB) * MiB
+
+    async def _put(
+        self,
+        bucket: str,
+        key: str,
+        payload: Payload,
+        *,
+        content_type: str | None,
+        metadata: dict[str, str],
+        if_none_match: bool,
+    ) -> ObjectInfo:
+        extra: dict[str, Any] = {
+            "ContentType": content_type or DEFAULT_CONTENT_TYPE,
+            "Metadata": metadata,
+        }
+        if payload.size is not None and payload.size <= self.multipart_threshold:
+            return await self._put_single(
+                bucket, key, await payload.read_all(), extra, if_none_match
+            )
+        part_size = self._part_size_for(payload.size)
+        if payload.is_stream:
+            # A stream that fits in one part is sent in one request.
+            chunks = payload.chunks(part_size)
+            first = await anext(chunks, b"")
+            second = await anext(chunks, None)
+            if second is None:
+                return await self._put_single(bucket, key, first, extra, if_none_match)
+            parts = _prepend([first, second], chunks)
+        else:
+            parts = payload.chunks(part_size)
+        return await self._multipart_upload(bucket, key, parts, extra, if_none_match)
+
+    async def _put_single(
+        self, bucket: str, key: str, data: bytes, extra: dict[str, Any], if_none_match: bool
+    ) -> ObjectInfo:
+        md5_b64, md5_hex = await self.session.run_blocking(_md5_b64, data)
+        params = dict(extra)
+        if if_none_match:
+            params["IfNoneMatch"] = "*"
+        resp = await self._call(
+            "put_object", Bucket=bucket, Key=key, Body=data, ContentMD5=md5_b64, **params
+        )
+        etag = _etag(resp.get("ETag"))
+        if etag and "-" not in etag and etag != md5_hex and "SSEKMSKeyId" not in resp:
+            raise IntegrityError(f"S3 stored {key!r} with ETag {etag}, expected MD5 {md5_hex}")
+        return _written(key, len(data), etag, extra)
+
+    async def _multipart_upload(
+        self,
+        bucket: str,
+        key: str,
+        parts: AsyncIterator[bytes],
+        extra: dict[str, Any],
+        if_none_match: bool,
+    ) -> ObjectInfo:
+        """Upload parts concurrently (at most ``max_concurrency`` in flight, so memory stays
+        near concurrency x part size); any failure or cancellation aborts the upload."""
+        created = await self._call(
+            "create_multipart_upload", idempotent=False, Bucket=bucket, Key=key, **extra
+        )
+        upload_id = created["UploadId"]
+        done: dict[int, tuple[str, str]] = {}
+        size = 0
+
+        async def jobs() -> AsyncIterator[Awaitable[None]]:
+            nonlocal size
+            number = 0
+            async for data in parts:
+                number += 1
+                size += len(data)
+                yield self._upload_part(bucket, key, upload_id, number, data, done)
+
+        try:
+            await run_bounded(jobs(), self.max_concurrency)
+            numbers = sorted(done)
+            params: dict[str, Any] = {"IfNoneMatch": "*"} if if_none_match else {}
+            resp = await self._call(
+                "complete_multipart_upload",
+                Bucket=bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": [{"PartNumber": n, "ETag": done[n][0]} for n in numbers]},
+                **params,
+            )
+        except BaseException:
+            await self._abort(bucket, key, upload_id)
+            raise
+        etag = _etag(resp.get("ETag"))
+        joined = b"".join(bytes.fromhex(done[n][1]) for n in numbers)
+        expected = f"{hashlib.md5(joined, usedforsecurity=False).hexdigest()}-{len(numbers)}"
+        if etag and etag != expected:
+            raise IntegrityError(f"S3 assembled {key!r} as {etag}, expected {expected}")
+        return _written(key, size, etag, extra)
+
+    async def _upload_part(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        number: int,
+        data: bytes,
+        done: dict[int, tuple[str, str]],
+    ) -> None:
+        md5_b64, md5_hex = await self.session.run_blocking(_md5_b64, data)
+        resp = await self._call(
+            "upload_part",
+            Bucket=bucket,
+            Key=key,
+            UploadId=upload_id,
+            PartNumber=number,
+            Body=data,
+            ContentMD5=md5_b64,
+        )
+        etag = _etag(resp["ETag"]) or ""
+        if etag != md5_hex:
+            raise IntegrityError(f"part {number} of {key!r}: ETag {etag} != MD5 {md5_hex}")
+        done[number] = (resp["ETag"], md5_hex)
+
+    async def _abort(self, bucket: str, key: str, upload_id: str) -> None:
+        """Abort a multipart upload, even while being cancelled (no orphan parts)."""
+        task = asyncio.ensure_future(
+            self._call("abort_multipart_upload", Bucket=bucket, Key=key, UploadId=upload_id)
+        )
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await task
+            raise
+        except Exception as err:  # the original failure matters more
+            log.warning("could not abort multipart upload of %s/%s: %s", bucket, key, err)
+
+    async def _stream(
+        self, bucket: str, key: str, start: int, end: int | None, chunk_size: int
+    ) -> AsyncIterator[bytes]:
+        params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+        if start or end is not None:
+            params["Range"] = f"bytes={start}-{'' if end is None else end - 1}"
+        try:
+            resp = await self._call("get_object", **params)
+        except Exception as err:
+            if getattr(err, "status", None) == 416:  # the range starts past the end
+                return
+            raise
+        body = resp["Body"]
+        async with body:
+            try:
+                while chunk := await body.read(chunk_size):
+                    yield chunk
+            except Exception as err:
+                translated = translate(err)
+                if translated is err:
+                    raise
+                raise translated from err
+
+    async def get_object(
+        self, bucket: str, key: str, *, start: int = 0, end: int | None = None
+    ) -> bytes:
+        """An object's bytes (``[start, end)`` when given); whole reads are MD5-verified."""
+        self._check(bucket, key)
+
+        async def read() -> bytes:
+            return b"".join(
+                [c async for c in self.stream_object(bucket, key, start=start, end=end)]
+            )
+
+        if start or end is not None:
+            return await self._retrying(read)
+
+        async def read_verified() -> bytes:
+            resp = await self._call("get_object", Bucket=bucket, Key=key)
+            async with resp["Body"] as body:
+                data: bytes = await body.read()
+            await self._verify_md5(key, _etag(resp.get("ETag")), data, resp)
+            return data
+
+        await self._ready()
+        return await self._retrying(read_verified)
+
+    async def _verify_md5(self, key: str, etag: str | None, data: bytes, resp: Any) -> None:
+        if not etag or "-" in etag or resp.get("SSEKMSKeyId") or resp.get("SSECustomerAlgorithm"):
+            return
+        actual = await self.session.run_blocking(
+            lambda: hashlib.md5(data, usedforsecurity=False).hexdigest()
+        )
+        if actual != etag:
+            raise IntegrityError(f"{key!r}: received MD5 {actual}, ETag says {etag}")
+
+    async def _download_into(self, bucket: str, key: str, info: ObjectInfo, f: AtomicFile) -> None:
+        """Concurrent ranged GETs written at their offsets; each part pinned to the ETag."""
+        if info.size <= self.multipart_threshold:
+
+            async def whole() -> None:
+                resp = await self._call(
+                    "get_object", Bucket=bucket, Key=key, IfMatch=f'"{info.etag}"'
+                )
+                async with resp["Body"] as body:
+                    data: bytes = await body.read()
+                await self._verify_md5(key, info.etag, data, resp)
+                await f.write_at(0, data)
+
+            await self._retrying(whole)
+            return
+        part = self._part_size_for(info.size)
+
+        async def one(offset: int) -> None:
+            length = min(part, info.size - offset)
+
+            async def fetch() -> None:
+                resp = await self._call(
+                    "get_object",
+                    Bucket=bucket,
+                    Key=key,
+                    Range=f"bytes={offset}-{offset + length - 1}",
+                    IfMatch=f'"{info.etag}"',
+                )
+                async with resp["Body"] as body:
+                    data: bytes = await body.read()
+                if len(data) != length:
+                    raise IntegrityError(
+                        f"{key!r}: got {len(data)} bytes at {offset}, not {length}"
+                    )
+                await f.write_at(offset, data)
+
+            await self._retrying(fetch)
+
+        await run_bounded((one(off) for off in range(0, info.size, part)), self.max_concurrency)
+
+    async def _stat(self, bucket: str, key: str) -> ObjectInfo:
+        return _info_from_head(key, await self._call("head_object", Bucket=bucket, Key=key))
+
+    async def _list_page(
+        self, bucket: str, prefix: str, delimiter: str | None, page_size: int, token: Any
+    ) -> Page[ObjectInfo]:
+        params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": page_size}
+        if delimiter:
+            params["Delimiter"] = delimiter
+        if token:
+            params["ContinuationToken"] = token
+        resp = await self._call("list_objects_v2", **params)
+        items = [
+            ObjectInfo(
+                key=o["Key"],
+                size=int(o.get("Size", 0)),
+                etag=_etag(o.get("ETag")),
+                last_modified=o.get("LastModified"),
+            )
+            for o in resp.get("Contents", [])
+        ]
+        items += [
+            ObjectInfo(key=p["Prefix"], is_prefix=True) for p in resp.get("CommonPrefixes", [])
+        ]
+        items.sort(key=lambda i: i.key.encode())
+        nxt = resp.get("NextContinuationToken") if resp.get("IsTruncated") else None
+        return Page(items, nxt, raw=resp)
+
+    async def _delete(self, bucket: str, key: str) -> None:
+        await self._call("delete_object", Bucket=bucket, Key=key)
+
+    async def _delete_many(self, bucket: str, keys: list[str]) -> None:
+        for i in range(0, len(keys), 1000):
+            batch = keys[i : i + 1000]
+            resp = await self._call(
+                "delete_objects",
+                Bucket=bucket,
+                Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True},
+            )
+            errors = resp.get("Errors") or []
+            if errors:
+                first = errors[0]
+                raise error_for_code(
+                    first.get("Code"),
+                    f"{len(errors)} of {len(batch)} deletes failed; first {first.get('Key')!r}: "
+                    f"{first.get('Message')}",
+                )
+
+    async def _copy(
+        self,
+        src_bucket: str,
+        src_key: str,
+        dst_bucket: str,
+        dst_key: str,
+        *,
+        metadata: dict[str, str] | None,
+        content_type: str | None,
+    ) -> ObjectInfo:
+        src = await self._stat(src_bucket, src_key)
+        extra: dict[str, Any] = {
+            "ContentType": content_type or src.content_type or DEFAULT_CONTENT_TYPE,
+            "Metadata": dict(src.metadata) if metadata is None else metadata,
+        }
+        source = {"Bucket": src_bucket, "Key": src_key}
+        if src.size > MAX_SINGLE_COPY:
+            return await self._multipart_copy(src, source, dst_bucket, dst_key, extra)
+        params: dict[str, Any] = {"CopySourceIfMatch": f'"{src.etag}"'} if src.etag else {}
+        if metadata is None and content_type is None:
+            params["MetadataDirective"] = "COPY"
+        else:
+            params.update(extra, MetadataDirective="REPLACE")
+        resp = await self._call(
+            "copy_object", Bucket=dst_bucket, Key=dst_key, CopySource=source, **params
+        )
+        return _written(dst_key, src.size, _etag(resp["CopyObjectResult"].get("ETag")), extra)
+
+    async def _multipart_copy(
+        self, src: ObjectInfo, source: dict[str, str], bucket: str, key: str, extra: dict[str, Any]
+    ) -> ObjectInfo:
+        created = await self._call(
+            "create_multipart_upload", idempotent=False, Bucket=bucket, Key=key, **extra
+        )
+        upload_id = created["UploadId"]
+        part = self._part_size_for(src.size)
+        etags: dict[int, str] = {}
+
+        async def one(number: int, offset: int) -> None:
+            last = min(offset + part, src.size) - 1
+            resp = await self._call(
+                "upload_part_copy",
+                Bucket=bucket,
+                Key=key,
+                UploadId=upload_id,
+                PartNumber=number,
+                CopySource=source,
+                CopySourceRange=f"bytes={offset}-{last}",
+                CopySourceIfMatch=f'"{src.etag}"',
+            )
+            etags[number] = resp["CopyPartResult"]["ETag"]
+
+        try:
+            await run_bounded(
+                (one(n, off) for n, off in enumerate(range(0, src.size, part), start=1)),
+                self.max_concurrency,
+            )
+            resp = await self._call(
+                "complete_multipart_upload",
+                Bucket=bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={
+                    "Parts": [{"PartNumber": n, "ETag": etags[n]} for n in sorted(etags)]
+                },
+            )
+        except BaseException:
+            await self._abort(bucket, key, upload_id)
+            raise
+        return _written(key, src.size, _etag(resp.get("ETag")), extra)
+
+    async def _presign(self, bucket: str, key: str, method: str, expires_in: int) -> str:
+        operation = "get_object" if method == "GET" else "put_object"
+        url: str = await self._client.generate_presigned_url(
+            operation, Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_in
+        )
+        return url
+
+    # -- buckets -----------------------------------------------------------------------
+    async def _list_buckets_page(self, token: Any) -> Page[BucketInfo]:
+        resp = await self._call("list_buckets")
+        items = [
+            BucketInfo(b["Name"], created=b.get("CreationDate"), region=b.get("BucketRegion"))
+            for b in resp.get("Buckets", [])
+        ]
+        return Page(items, resp.get("ContinuationToken"), raw=resp)
+
+    async def _create_bucket(self, bucket: str, region: str | None) -> None:
+        region = region or self.region_name or self._client.meta.region_name
+        params: dict[str, Any] = {"Bucket": bucket}
+        if region and region != "us-east-1":
+            params["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        elif await self._bucket_exists(bucket):
+            # us-east-1 answers 200 to re-creating a bucket you own: keep the contract.
+            raise error_for_code("BucketAlreadyOwnedByYou", f"bucket {bucket!r} exists", status=409)
+        await self._call("create_bucket", **params)
+
+    async def _delete_bucket(self, bucket: str) -> None:
+        await self._call("delete_bucket", Bucket=bucket)
+
+    async def _bucket_exists(self, bucket: str) -> bool:
+        try:
+            await self._call("head_bucket", Bucket=bucket)
+        except NotFoundError:
+            return False
+        return True
+
+    # -- multipart housekeeping ------------------------------------------------------
+    async def list_multipart_uploads(self, bucket: str, prefix: str = "") -> list[dict[str, Any]]:
+        """Multipart uploads in progress (``Key``, ``UploadId``, ``Initiated``)."""
+        self._validate_bucket(bucket)
+        resp = await self._call("list_multipart_uploads", Bucket=bucket, Prefix=prefix)
+        return list(resp.get("Uploads", []))
+
+    # -- the seed's names ------------------------------------------------------------
+    async def upload_data(self, bucket: str, key: str, data: bytes) -> ObjectInfo:
+        """Seed name: store bytes under ``key``."""
+        return await self.put_object(bucket, key, data)
+
+    async def download_data(self, bucket: str, key: str) -> bytes:
+        """Seed name: an object's bytes."""
+        return await self.get_object(bucket, key)
+
+
+async def _prepend(first: list[bytes], rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    for item in first:
+        yield item
+    async for item in rest:
+        yield item
