@@ -1,0 +1,89 @@
+"""Start real servers (emulators, fakes) as separate processes on 127.0.0.1 for tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as resp:
+            return resp.status < 500
+    except urllib.error.HTTPError as err:
+        return err.code < 500
+    except OSError:
+        return False
+
+
+@contextmanager
+def server_process(
+    argv: Sequence[str], ready_url: str, *, timeout: float = 60.0, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``argv`` until the block ends; ready once ``ready_url`` answers over HTTP."""
+    assert ready_url.startswith("http://127.0.0.1:"), "tests only ever talk to loopback"
+    # The server's output goes to a file: a pipe nobody reads fills up and blocks it.
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            list(argv), stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
+        try:
+            deadline = time.monotonic() + timeout
+            while not _answers(ready_url):
+                if proc.poll() is not None:
+                    log.seek(0)
+                    err = log.read().decode(errors="replace")
+                    raise RuntimeError(f"{argv[0]} exited with {proc.returncode}: {err[-2000:]}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{argv[0]} did not answer at {ready_url} in {timeout}s")
+                time.sleep(0.1)
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def executable(name: str) -> str:
+    """A console script of this virtualenv (beside sys.executable), else from PATH."""
+    local = os.path.join(os.path.dirname(sys.executable), name)
+    if os.path.exists(local):
+        return local
+    found = shutil.which(name)
+    if not found:
+        raise RuntimeError(f"{name} is not installed: run the README's test command")
+    return found
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """A moto S3 server; yields its endpoint URL."""
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    argv = [executable("moto_server"), "-H", "127.0.0.1", "-p", str(port)]
+    with server_process(argv, f"{endpoint}/moto-api/"):
+        yield endpoint
+
+
+def moto_reset(endpoint: str) -> None:
+    req = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(req, timeout=10):
+        pass

@@ -1,0 +1,149 @@
+"""S3 error translation (one place) and S3 retries, without a server (aioresponses)."""
+
+from __future__ import annotations
+
+import re
+
+import aiohttp
+import pytest
+from aioresponses import aioresponses
+from botocore import exceptions as bx
+
+from acloud import AWSCredentials, RetryPolicy, Session
+from acloud import errors as E
+from acloud.aws._errors import error_for_code, translate
+
+ENDPOINT = "http://s3.acloud.test"
+
+
+def client_error(code, status, message="msg", headers=None):
+    return bx.ClientError(
+        {
+            "Error": {"Code": code, "Message": message},
+            "ResponseMetadata": {
+                "HTTPStatusCode": status,
+                "RequestId": "REQ123",
+                "HTTPHeaders": headers or {},
+            },
+        },
+        "GetObject",
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "cls"),
+    [
+        ("NoSuchKey", 404, E.NotFoundError),
+        ("NoSuchBucket", 404, E.NotFoundError),
+        ("NoSuchUpload", 404, E.NotFoundError),
+        ("404", 404, E.NotFoundError),
+        ("AccessDenied", 403, E.PermissionDeniedError),
+        ("InvalidAccessKeyId", 403, E.AuthenticationError),
+        ("SignatureDoesNotMatch", 403, E.AuthenticationError),
+        ("ExpiredToken", 400, E.AuthenticationError),
+        ("SlowDown", 503, E.RateLimitError),
+        ("PreconditionFailed", 412, E.PreconditionFailedError),
+        ("BucketAlreadyOwnedByYou", 409, E.ConflictError),
+        ("BucketNotEmpty", 409, E.ConflictError),
+        ("InternalError", 500, E.ServerError),
+        ("InvalidArgument", 400, E.ValidationError),
+        ("MethodNotAllowed", 405, E.APIStatusError),
+    ],
+)
+def test_client_errors_map_by_code_then_status(code, status, cls):
+    err = translate(client_error(code, status, headers={"retry-after": "3"}))
+    assert type(err) is cls
+    assert err.status == status
+    assert err.provider == "s3"
+    assert err.request_id == "REQ123"
+    if not code.isdigit():
+        assert err.code == code
+
+
+def test_head_404_without_body_is_not_found_with_a_message():
+    err = translate(client_error("404", 404, message=""))
+    assert isinstance(err, FileNotFoundError)
+    assert "Not Found" in str(err)
+
+
+def test_transport_and_timeout_errors():
+    assert isinstance(translate(bx.ReadTimeoutError(endpoint_url="x")), E.TimeoutError)
+    assert isinstance(translate(bx.ConnectTimeoutError(endpoint_url="x")), TimeoutError)
+    refused = translate(bx.EndpointConnectionError(endpoint_url="http://x"))
+    assert type(refused) is E.TransportError
+    assert isinstance(translate(aiohttp.ClientPayloadError("cut")), E.TransportError)
+    assert isinstance(translate(bx.NoCredentialsError()), E.AuthenticationError)
+    assert isinstance(translate(bx.ParamValidationError(report="bad")), ValueError)
+
+
+def test_unknown_and_acloud_errors_pass_through():
+    boom = RuntimeError("bug")
+    assert translate(boom) is boom
+    already = E.ConflictError("x", status=409)
+    assert translate(already) is already
+
+
+def test_error_for_code_defaults():
+    assert isinstance(error_for_code("AccessDenied", "no"), E.PermissionDeniedError)
+    assert error_for_code("AccessDenied", "no").status == 403
+
+
+def error_xml(code, message):
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
+        f"<Message>{message}</Message><RequestId>R1</RequestId></Error>"
+    )
+
+
+@pytest.fixture
+async def s3():
+    policy = RetryPolicy(max_attempts=3, initial_backoff=0, max_backoff=0)
+    async with Session(retry=policy) as cloud:
+        client = cloud.s3(
+            "us-east-1",
+            endpoint_url=ENDPOINT,
+            credentials=AWSCredentials("AKID", "SECRETKEY"),
+            addressing_style="path",
+        )
+        await client.open()
+        yield client
+
+
+async def test_slowdown_is_retried_then_succeeds(s3):
+    url = re.compile(rf"{ENDPOINT}/bucket/key.*")
+    with aioresponses() as m:
+        m.get(url, status=503, body=error_xml("SlowDown", "Reduce your request rate"))
+        m.get(url, status=200, body=b"payload", headers={"ETag": '"x"', "Content-Length": "7"})
+        assert await s3.get_object("bucket", "key", start=0, end=7) == b"payload"
+
+
+async def test_access_denied_is_not_retried(s3):
+    url = re.compile(rf"{ENDPOINT}/bucket/key.*")
+    with aioresponses() as m:
+        m.get(url, status=403, body=error_xml("AccessDenied", "Access Denied"))
+        with pytest.raises(E.PermissionDeniedError, match="Access Denied"):
+            await s3.get_object("bucket", "key", start=0, end=7)
+        assert sum(len(v) for v in m.requests.values()) == 1
+
+
+async def test_persistent_500_gives_up_with_server_error(s3):
+    url = re.compile(rf"{ENDPOINT}/bucket.*")
+    with aioresponses() as m:
+        for _ in range(3):
+            m.head(url, status=500)
+        with pytest.raises(E.ServerError):
+            await s3.stat_object("bucket", "key")
+        assert sum(len(v) for v in m.requests.values()) == 3
+
+
+async def test_secret_key_never_in_errors_or_logs(s3, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    url = re.compile(rf"{ENDPOINT}/bucket/key.*")
+    with aioresponses() as m:
+        m.get(url, status=403, body=error_xml("SignatureDoesNotMatch", "bad signature"))
+        with pytest.raises(E.AuthenticationError) as info:
+            await s3.get_object("bucket", "key", start=0, end=1)
+    assert "SECRETKEY" not in str(info.value)
+    assert all("SECRETKEY" not in r.getMessage() for r in caplog.records)
