@@ -1,7 +1,8 @@
 """Bounded, fail-fast concurrency for parts and files.
 
-``run_bounded`` starts jobs as slots free up, so a producer that reads data for each job
-(a part of a file, a chunk of a stream) never holds more than ``limit + 1`` jobs' data:
+``run_bounded`` asks for the next job only when a slot is free, so a producer that reads
+data for each job (a part of a file, a chunk of a stream) never holds more than ``limit``
+jobs' data:
 memory stays near ``limit x part size`` whatever the object size.
 """
 
@@ -49,9 +50,14 @@ async def run_bounded(
             for task in done:
                 task.result()
 
+    iterator = _aiter(jobs)
     try:
-        async for job in _aiter(jobs):
-            await settle(limit - 1)
+        while True:
+            await settle(limit - 1)  # a free slot first: only then is the next job made
+            try:
+                job = await anext(iterator)
+            except StopAsyncIteration:
+                break
             pending.add(asyncio.ensure_future(job))
         await settle(0)
     except BaseException:

@@ -14,15 +14,73 @@ import inspect
 from typing import Any
 
 import aiohttp
+import aiohttp.payload
 from aiobotocore.httpsession import AIOHTTPSession
 
-__all__ = ["shared_http_session_cls"]
+__all__ = ["PartBody", "shared_http_session_cls"]
+
+_CHUNK = 64 * 1024
 
 if list(inspect.signature(AIOHTTPSession._get_session).parameters) != ["self", "proxy_url"]:
     raise ImportError(  # pragma: no cover - guards an aiobotocore upgrade
         "this aiobotocore has no AIOHTTPSession._get_session(proxy_url); "
         "acloud[aws] needs a compatible aiobotocore (see pyproject.toml)"
     )
+
+
+class PartBody:
+    """An upload body that is never copied whole.
+
+    botocore sees a file-like object (``read``/``seek``/``tell``/``len``: it sizes and, for
+    SigV4 over HTTP, hashes it); the shared-pool view below hands aiohttp a payload that
+    writes the bytes in 64 KiB slices of a memoryview. Passing ``bytes`` instead costs a
+    full copy of every part in flight (botocore wraps them in a BytesIO that aiohttp
+    un-shares), and a large ``bytes`` body would be written in one blocking-sized chunk.
+    The same PartBody can be sent again by a retry.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self._view = memoryview(data)
+        self._pos = 0
+
+    def __len__(self) -> int:
+        return self._view.nbytes
+
+    def read(self, size: int = -1) -> bytes:
+        end = self._view.nbytes if size is None or size < 0 else self._pos + size
+        chunk = self._view[self._pos : end].tobytes()
+        self._pos += len(chunk)
+        return chunk
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._pos, 2: self._view.nbytes}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def payload(self) -> aiohttp.payload.Payload:
+        return _ViewPayload(self._view)
+
+
+class _ViewPayload(aiohttp.payload.Payload):
+    def __init__(self, view: memoryview) -> None:
+        super().__init__(view, content_type="application/octet-stream")
+        self._size = view.nbytes
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        return self._value.tobytes().decode(encoding, errors)  # type: ignore[no-any-return]
+
+    async def write(self, writer: Any) -> None:
+        await self.write_with_length(writer, None)
+
+    async def write_with_length(self, writer: Any, content_length: int | None) -> None:
+        view: memoryview = self._value
+        if content_length is not None:
+            view = view[:content_length]
+        for start in range(0, view.nbytes, _CHUNK):
+            await writer.write(view[start : start + _CHUNK])
 
 
 class _SharedPoolView:
@@ -37,6 +95,8 @@ class _SharedPoolView:
 
     def request(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("skip_auto_headers", ("Content-Type",))
+        if isinstance(kwargs.get("data"), PartBody):
+            kwargs["data"] = kwargs["data"].payload()
         return self._http.request(*args, **kwargs)
 
 

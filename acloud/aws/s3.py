@@ -43,7 +43,7 @@ from ..storage.base import BucketInfo, ObjectInfo, StorageClient
 from ..storage.files import AtomicFile
 from ..storage.payload import Payload
 from ._errors import error_for_code, translate
-from ._pool import shared_http_session_cls
+from ._pool import PartBody, shared_http_session_cls
 
 __all__ = ["AWSCredentials", "S3Client"]
 
@@ -327,7 +327,12 @@ class S3Client(StorageClient):
         if if_none_match:
             params["IfNoneMatch"] = "*"
         resp = await self._call(
-            "put_object", Bucket=bucket, Key=key, Body=data, ContentMD5=md5_b64, **params
+            "put_object",
+            Bucket=bucket,
+            Key=key,
+            Body=PartBody(data),
+            ContentMD5=md5_b64,
+            **params,
         )
         etag = _etag(resp.get("ETag"))
         if etag and "-" not in etag and etag != md5_hex and "SSEKMSKeyId" not in resp:
@@ -397,7 +402,7 @@ class S3Client(StorageClient):
             Key=key,
             UploadId=upload_id,
             PartNumber=number,
-            Body=data,
+            Body=PartBody(data),
             ContentMD5=md5_b64,
         )
         etag = _etag(resp["ETag"]) or ""

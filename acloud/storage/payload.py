@@ -19,10 +19,19 @@ RunBlocking = Callable[..., Awaitable[Any]]
 
 
 def read_at(path: str, offset: int, length: int) -> bytes:
-    """Read ``length`` bytes at ``offset`` of a file (blocking: run it in a thread)."""
-    with open(path, "rb") as f:
+    """Read up to ``length`` bytes at ``offset`` of a file (blocking: run it in a thread).
+
+    Unbuffered, so the bytes object is filled directly, with no intermediate copy.
+    """
+    with open(path, "rb", buffering=0) as f:
         f.seek(offset)
-        return f.read(length)
+        data: bytes = f.read(length)
+        while 0 < len(data) < length:  # a short read from the OS: finish it
+            more = f.read(length - len(data))
+            if not more:
+                break
+            data += more
+        return data
 
 
 class Payload:
