@@ -24,8 +24,8 @@ bad = [m for m in sys.modules if m.split('.')[0] in ('aiobotocore', 'botocore', 
 assert not bad, bad; acloud.LocalStorageClient"
 
 step "ruff"
-"$VENV/bin/ruff" check acloud tests examples scripts
-"$VENV/bin/ruff" format --check acloud tests examples
+"$VENV/bin/ruff" check acloud tests examples scripts benchmarks
+"$VENV/bin/ruff" format --check acloud tests examples benchmarks
 
 step "mypy (strict on acloud/)"
 "$VENV/bin/mypy"
