@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from typing import ParamSpec, TypeVar
 
-__all__ = ["run_blocking", "run_in"]
+__all__ = ["finish_then_cancel", "run_blocking", "run_in"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -42,3 +42,26 @@ async def run_blocking(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs)
         6
     """
     return await run_in(None, fn, *args, **kwargs)
+
+
+async def finish_then_cancel(
+    call: Awaitable[T], on_cancel: Callable[[T], object] | None = None
+) -> T:
+    """Await a thread call; if cancelled meanwhile, let the thread finish first.
+
+    A thread cannot be stopped: when the awaiting task is cancelled, the call goes on and
+    may still create a file or use a file descriptor. This waits for it to end before the
+    cancellation propagates, so the caller's cleanup never races the thread, and passes
+    its result to ``on_cancel`` (for example to delete a temp file it just created).
+    """
+    future = asyncio.ensure_future(call)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        try:
+            result = await future
+        except BaseException:
+            raise asyncio.CancelledError from None
+        if on_cancel is not None:
+            on_cancel(result)
+        raise

@@ -11,6 +11,7 @@ import os
 import tempfile
 from types import TracebackType
 
+from .._core.executor import finish_then_cancel
 from .payload import RunBlocking
 
 __all__ = ["TEMP_SUFFIX", "AtomicFile", "discard_temp"]
@@ -26,12 +27,18 @@ def _open_temp(directory: str, name: str, target: str) -> tuple[int, str]:
 
 
 def _commit(fd: int, temp: str, target: str, durable: bool) -> None:
+    """Close (fsync'd if ``durable``) and rename into place; on failure the temp file goes."""
     try:
-        if durable:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(temp, target)
+        try:
+            if durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
 
 
 def discard_temp(fd: int, temp: str) -> None:
@@ -77,7 +84,10 @@ class AtomicFile:
         directory, name = os.path.split(self.path)
         if not name:
             raise ValueError(f"{self.path!r} names a directory, not a file")
-        self._fd, self._temp = await self._run(_open_temp, directory, name, self.path)
+        self._fd, self._temp = await finish_then_cancel(
+            self._run(_open_temp, directory, name, self.path),
+            on_cancel=lambda made: discard_temp(*made),
+        )
         return self
 
     async def write(self, data: bytes) -> None:
@@ -88,7 +98,7 @@ class AtomicFile:
 
     async def write_at(self, offset: int, data: bytes) -> None:
         """Write ``data`` at ``offset`` (safe to call concurrently for disjoint ranges)."""
-        await self._run(_pwrite_all, self._fd, data, offset)
+        await finish_then_cancel(self._run(_pwrite_all, self._fd, data, offset))
         self.size = max(self.size, offset + len(data))
 
     async def __aexit__(
@@ -98,7 +108,9 @@ class AtomicFile:
         tb: TracebackType | None,
     ) -> None:
         if exc_type is None:
-            await self._run(_commit, self._fd, self._temp, self.path, self._durable)
+            await finish_then_cancel(
+                self._run(_commit, self._fd, self._temp, self.path, self._durable)
+            )
         else:
             # Discard synchronously: a cancelled task must not leave the temp file behind.
             discard_temp(self._fd, self._temp)

@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -33,6 +34,7 @@ from .._core.errors import (
     UnsupportedOperationError,
     error_for_status,
 )
+from .._core.executor import finish_then_cancel
 from .._core.paging import Page
 from .._core.retry import RetryPolicy
 from .._core.session import Session
@@ -152,12 +154,20 @@ class LocalStorageClient(StorageClient):
     ) -> ObjectInfo:
         run = self.session.run_blocking
         await run(self._require_bucket, bucket)
-        fd, temp = await run(tempfile.mkstemp, None, ".tmp", self._tmp_root)
+        fd, temp = await finish_then_cancel(
+            run(tempfile.mkstemp, None, ".tmp", self._tmp_root),
+            on_cancel=lambda made: discard_temp(*made),
+        )
         digest = hashlib.md5(usedforsecurity=False)
         try:
             async for chunk in payload.chunks(self.default_chunk_size):
-                await run(_write_and_hash, fd, chunk, digest)
-            return await run(
+                await finish_then_cancel(run(_write_and_hash, fd, chunk, digest))
+        except BaseException:
+            discard_temp(fd, temp)
+            raise
+        # From here the commit owns fd and temp (and cleans up if it fails).
+        return await finish_then_cancel(
+            run(
                 self._commit,
                 fd,
                 temp,
@@ -168,9 +178,7 @@ class LocalStorageClient(StorageClient):
                 metadata,
                 if_none_match,
             )
-        except BaseException:
-            discard_temp(fd, temp)
-            raise
+        )
 
     def _commit(
         self,
@@ -183,11 +191,29 @@ class LocalStorageClient(StorageClient):
         metadata: dict[str, str],
         if_none_match: bool,
     ) -> ObjectInfo:
+        """Make the written temp file the object (fd is closed, temp removed on failure)."""
         try:
-            if self.durable:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
+            try:
+                if self.durable:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+            return self._place(temp, bucket, key, etag, content_type, metadata, if_none_match)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+            raise
+
+    def _place(
+        self,
+        temp: str,
+        bucket: str,
+        key: str,
+        etag: str,
+        content_type: str,
+        metadata: dict[str, str],
+        if_none_match: bool,
+    ) -> ObjectInfo:
         target = self._path(bucket, key)
         try:
             os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -321,24 +347,24 @@ class LocalStorageClient(StorageClient):
         src = self._stat_blocking(src_bucket, src_key)
         self._require_bucket(dst_bucket)
         fd, temp = tempfile.mkstemp(suffix=".tmp", dir=self._tmp_root)
+        digest = hashlib.md5(usedforsecurity=False)
         try:
             with open(self._path(src_bucket, src_key), "rb") as f:
-                digest = hashlib.md5(usedforsecurity=False)
                 while chunk := f.read(self.default_chunk_size):
                     _write_and_hash(fd, chunk, digest)
-            return self._commit(
-                fd,
-                temp,
-                dst_bucket,
-                dst_key,
-                digest.hexdigest(),
-                content_type or src.content_type or _DEFAULT_TYPE,
-                dict(src.metadata) if metadata is None else metadata,
-                False,
-            )
         except BaseException:
             discard_temp(fd, temp)
             raise
+        return self._commit(
+            fd,
+            temp,
+            dst_bucket,
+            dst_key,
+            digest.hexdigest(),
+            content_type or src.content_type or _DEFAULT_TYPE,
+            dict(src.metadata) if metadata is None else metadata,
+            False,
+        )
 
     async def _copy(
         self,

@@ -1,6 +1,7 @@
 """LocalStorageClient behaviour beyond the shared contract."""
 
 import asyncio
+import contextlib
 import os
 
 import pytest
@@ -130,3 +131,26 @@ async def test_not_durable_mode_and_repr(tmp_path):
         await store.put_object("b", "k", b"v")
         assert await store.get_object("b", "k") == b"v"
         assert repr(store) == f"LocalStorageClient({str(tmp_path)!r})"
+
+
+async def test_refused_writes_leave_no_temp_file(store):
+    from acloud import PreconditionFailedError
+
+    await store.put_object("b", "k", b"first", if_none_match="*")
+    with pytest.raises(PreconditionFailedError):
+        await store.put_object("b", "k", b"second", if_none_match="*")
+    await store.put_object("b", "d/e", b"x")
+    with pytest.raises(ConflictError):
+        await store.put_object("b", "d", b"over a folder")
+    assert temp_files(store) == []
+
+
+async def test_cancelled_while_creating_the_temp_file_leaves_nothing(store, tmp_path):
+    """Cancel at many points of many puts: no temp file may ever survive."""
+    for delay in [0, 0.0001, 0.0005, 0.001, 0.002, 0.005] * 5:
+        task = asyncio.create_task(store.put_object("b", "k", os.urandom(200_000)))
+        await asyncio.sleep(delay)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert temp_files(store) == []
