@@ -58,6 +58,8 @@ if TYPE_CHECKING:
     )
     from .storage.base import BucketInfo, ObjectInfo, StorageClient
     from .storage.local import LocalStorageClient
+    from .storage.transfer import TransferReport, copy_many, download_many, sync, upload_many
+    from .storage.url import open_store
 
 _ERRORS = "acloud._core.errors"
 _EXPORTS: dict[str, str] = {
@@ -81,6 +83,12 @@ _EXPORTS: dict[str, str] = {
     "MissingExtraError": "acloud._core.extras",
     "NotFoundError": _ERRORS,
     "ObjectInfo": "acloud.storage.base",
+    "TransferReport": "acloud.storage.transfer",
+    "copy_many": "acloud.storage.transfer",
+    "download_many": "acloud.storage.transfer",
+    "open_store": "acloud.storage.url",
+    "sync": "acloud.storage.transfer",
+    "upload_many": "acloud.storage.transfer",
     "Page": "acloud._core.paging",
     "PermissionDeniedError": _ERRORS,
     "PreconditionFailedError": _ERRORS,
@@ -136,11 +144,17 @@ __all__ = [
     "Session",
     "StorageClient",
     "TimeoutError",
+    "TransferReport",
     "TransportError",
     "UnsupportedOperationError",
     "ValidationError",
     "__version__",
+    "copy_many",
+    "download_many",
+    "open_store",
     "run_blocking",
+    "sync",
+    "upload_many",
 ]
 
 

@@ -9,10 +9,12 @@ memory stays near ``limit x part size`` whatever the object size.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, Awaitable, Iterable
+import collections
+import contextlib
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable
 from typing import Any
 
-__all__ = ["run_bounded"]
+__all__ = ["WeightedSemaphore", "run_bounded"]
 
 
 async def _aiter(jobs: Iterable[Awaitable[Any]] | AsyncIterable[Awaitable[Any]]) -> Any:
@@ -65,3 +67,68 @@ async def run_bounded(
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
         raise
+
+
+class WeightedSemaphore:
+    """A semaphore whose holders take several slots at once (FIFO, so no starvation).
+
+    The transfer engine gives a small file one slot and a large file as many slots as it
+    has parts in flight: files and parts share one budget.
+
+    Example:
+        >>> import asyncio
+        >>> async def demo():
+        ...     budget = WeightedSemaphore(8)
+        ...     async with budget.hold(3):
+        ...         return budget.available
+        >>> asyncio.run(demo())
+        5
+    """
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be at least 1")
+        self.capacity = capacity
+        self.available = capacity
+        self._waiters: collections.deque[tuple[int, asyncio.Future[None]]] = collections.deque()
+
+    async def acquire(self, weight: int = 1) -> None:
+        """Take ``weight`` slots (at most the capacity), waiting in line for them."""
+        weight = max(1, min(weight, self.capacity))
+        if not self._waiters and self.available >= weight:
+            self.available -= weight
+            return
+        future = asyncio.get_running_loop().create_future()
+        entry = (weight, future)
+        self._waiters.append(entry)
+        try:
+            await future
+        except BaseException:
+            if entry in self._waiters:
+                self._waiters.remove(entry)
+            elif future.done() and not future.cancelled():
+                self.release(weight)  # granted while being cancelled: give it back
+            self._wake()
+            raise
+
+    def release(self, weight: int = 1) -> None:
+        """Give back ``weight`` slots."""
+        self.available += max(1, min(weight, self.capacity))
+        self._wake()
+
+    def _wake(self) -> None:
+        while self._waiters and self._waiters[0][0] <= self.available:
+            weight, future = self._waiters.popleft()
+            if future.done():
+                continue
+            self.available -= weight
+            future.set_result(None)
+
+    @contextlib.asynccontextmanager
+    async def hold(self, weight: int = 1) -> AsyncIterator[None]:
+        """``async with budget.hold(n):`` take n slots for the block."""
+        await self.acquire(weight)
+        try:
+            yield
+        finally:
+            self.release(weight)

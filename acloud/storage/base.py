@@ -107,6 +107,22 @@ class StorageClient(AsyncClient, abc.ABC):
 
     default_chunk_size: int = DEFAULT_CHUNK_SIZE
 
+    @classmethod
+    def from_url(cls, url: str, *, session: Any = None, **options: Any) -> StorageClient:
+        """The client for a store URL (``s3://bucket?region=...``, ``local://bucket``...).
+
+        The URL's bucket and prefix are not part of a client: see
+        :func:`acloud.open_store` for a location that keeps them.
+        """
+        from .url import StoreLocation, open_store
+
+        location = open_store(url, session=session, **options)
+        if not isinstance(location, StoreLocation):
+            raise ValueError(f"{url!r} is a local folder, not a store")
+        if not isinstance(location.client, cls):
+            raise TypeError(f"{url!r} is a {type(location.client).__name__}, not a {cls.__name__}")
+        return location.client
+
     # -- validation (providers extend) -----------------------------------------------
     def _validate_bucket(self, bucket: str) -> None:
         if not isinstance(bucket, str):

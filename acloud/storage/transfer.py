@@ -1,0 +1,593 @@
+"""The bulk transfer engine: many files or objects, between any two locations.
+
+``upload_many`` (folder → store), ``download_many`` (store → folder), ``copy_many``
+(store → store, any two providers, streamed through memory) and ``sync`` (any two) share
+one engine:
+
+- the source is listed lazily: transfers start with the first page;
+- one budget of concurrent requests is shared by whole files (one slot each) and by the
+  parts of large files (one slot per part in flight), so memory stays near
+  ``budget x part size`` whatever the number or the sizes of the files;
+- each item ends ``ok``, ``skipped`` or ``failed`` (with its typed error) in a
+  :class:`TransferReport`; one failure never stops the others;
+- cancelling stops promptly; uploads in flight are aborted and no partial file is left;
+- progress goes to a callback, or to a tqdm bar with ``progress=True``.
+
+Example:
+    >>> from acloud.storage.transfer import sync
+    >>> async def main():                                           # doctest: +SKIP
+    ...     report = await sync("./photos", "s3://my-bucket/photos", delete=True)
+    ...     print(report.summary())
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .._core.concurrency import WeightedSemaphore, run_bounded
+from .._core.errors import AcloudError, NotFoundError
+from .._core.session import Session
+from .base import ObjectInfo, StorageClient
+from .files import TEMP_SUFFIX
+from .url import FolderLocation, Location, StoreLocation, open_store
+
+__all__ = [
+    "TransferError",
+    "TransferProgress",
+    "TransferReport",
+    "copy_many",
+    "copy_object_between",
+    "download_many",
+    "sync",
+    "upload_many",
+]
+
+log = logging.getLogger("acloud.transfer")
+DEFAULT_CONCURRENCY = 16
+Compare = Literal["size+mtime", "checksum"]
+
+
+# -- results ---------------------------------------------------------------------------
+@dataclass
+class TransferProgress:
+    """Where a transfer stands: files and bytes done, and the totals known so far
+    (totals grow while the source is still being listed)."""
+
+    files_done: int = 0
+    files_total: int = 0
+    bytes_done: int = 0
+    bytes_total: int = 0
+    listing_done: bool = False
+
+
+@dataclass
+class TransferReport:
+    """The outcome of a bulk transfer, item by item.
+
+    Attributes:
+        ok: keys (relative to the source) transferred.
+        skipped: keys already up to date at the destination.
+        failed: key -> the typed error that stopped it.
+        deleted: destination keys removed by ``sync(delete=True)``.
+        bytes: bytes transferred.
+        seconds: wall time.
+        dry_run: True when nothing was actually changed.
+    """
+
+    ok: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: dict[str, BaseException] = field(default_factory=dict)
+    deleted: list[str] = field(default_factory=list)
+    bytes: int = 0
+    seconds: float = 0.0
+    dry_run: bool = False
+
+    @property
+    def throughput(self) -> float:
+        """Bytes per second."""
+        return self.bytes / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def files_per_second(self) -> float:
+        """Transferred files per second."""
+        return len(self.ok) / self.seconds if self.seconds > 0 else 0.0
+
+    def summary(self) -> str:
+        """One line for people."""
+        verb = "would transfer" if self.dry_run else "transferred"
+        text = (
+            f"{verb} {len(self.ok)} files ({self.bytes / 1e6:.1f} MB) in {self.seconds:.2f}s, "
+            f"{len(self.skipped)} up to date, {len(self.failed)} failed"
+        )
+        if self.deleted:
+            text += f", {len(self.deleted)} {'would be ' if self.dry_run else ''}deleted"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (errors as their messages)."""
+        return {
+            "ok": self.ok,
+            "skipped": self.skipped,
+            "failed": {k: f"{type(e).__name__}: {e}" for k, e in self.failed.items()},
+            "deleted": self.deleted,
+            "bytes": self.bytes,
+            "seconds": round(self.seconds, 3),
+            "throughput_bytes_per_s": round(self.throughput, 1),
+            "dry_run": self.dry_run,
+        }
+
+
+class TransferError(AcloudError):
+    """Raised with ``raise_on_error=True`` when items failed; ``report`` has them all."""
+
+    def __init__(self, report: TransferReport) -> None:
+        first = next(iter(report.failed.items()), None)
+        detail = f"; first: {first[0]!r}: {first[1]}" if first else ""
+        super().__init__(f"{len(report.failed)} of the transfer's items failed{detail}")
+        self.report = report
+
+
+# -- entries of a location -------------------------------------------------------------
+@dataclass(frozen=True)
+class _Entry:
+    key: str  # relative to the location
+    size: int
+    mtime: float | None
+    etag: str | None = None
+
+
+def _unsafe_relative(key: str) -> str | None:
+    """Why ``key`` may not become a local path, or None when it may."""
+    if not key or "\x00" in key:
+        return "empty or NUL"
+    if key.startswith("/") or "\\" in key or (len(key) > 1 and key[1] == ":"):
+        return "absolute path"
+    if any(part in ("", ".", "..") for part in key.split("/")):
+        return "'.', '..' or empty path segment"
+    return None
+
+
+def _walk_folder(root: str) -> Iterator[_Entry]:
+    """Files below ``root`` in key order; symlinks and acloud temp files are skipped."""
+
+    def walk(directory: str, rel: str) -> Iterator[_Entry]:
+        try:
+            entries = list(os.scandir(directory))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        dirs = {e.name for e in entries if e.is_dir(follow_symlinks=False)}
+        entries.sort(key=lambda e: e.name + "/" if e.name in dirs else e.name)
+        for entry in entries:
+            if entry.name in dirs:
+                yield from walk(entry.path, f"{rel}{entry.name}/")
+            elif entry.is_file(follow_symlinks=False) and not entry.name.endswith(TEMP_SUFFIX):
+                st = entry.stat(follow_symlinks=False)
+                yield _Entry(rel + entry.name, st.st_size, st.st_mtime)
+
+    return walk(root, "")
+
+
+async def _iter_blocking(
+    it: Iterator[_Entry], session: Session, batch: int = 500
+) -> AsyncIterator[_Entry]:
+    def take() -> list[_Entry]:
+        out = []
+        for item in it:
+            out.append(item)
+            if len(out) >= batch:
+                break
+        return out
+
+    while items := await session.run_blocking(take):
+        for item in items:
+            yield item
+
+
+async def _entries(loc: Location, session: Session) -> AsyncIterator[_Entry]:
+    if isinstance(loc, FolderLocation):
+        async for entry in _iter_blocking(_walk_folder(loc.path), session):
+            yield entry
+        return
+    assert isinstance(loc, StoreLocation)
+    listing = loc.client.list_objects(loc.bucket, prefix=loc.prefix, detail=True)
+    async for info in listing:
+        if info.is_prefix:
+            continue
+        rel = loc.relative(info.key)
+        if not rel:
+            continue
+        mtime = info.last_modified.timestamp() if info.last_modified else None
+        yield _Entry(rel, info.size, mtime, info.etag)
+
+
+def _md5_file(path: str) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# -- the engine ------------------------------------------------------------------------
+class _Engine:
+    def __init__(
+        self,
+        src: Location,
+        dst: Location,
+        session: Session,
+        *,
+        concurrency: int,
+        progress: Callable[[TransferProgress], Any] | bool | None,
+        dry_run: bool,
+    ) -> None:
+        if isinstance(src, FolderLocation) and isinstance(dst, FolderLocation):
+            raise ValueError("copying between two local folders is not a cloud transfer")
+        self.src, self.dst, self.session = src, dst, session
+        self.budget = WeightedSemaphore(concurrency)
+        self.report = TransferReport(dry_run=dry_run)
+        self.state = TransferProgress()
+        self._callback, self._bar = _progress_sinks(progress)
+
+    def _emit(self) -> None:
+        if self._callback is not None:
+            self._callback(self.state)
+        if self._bar is not None:
+            self._bar.total = max(self.state.bytes_total, 1)
+            self._bar.n = self.state.bytes_done
+            self._bar.set_postfix_str(
+                f"{self.state.files_done}/{self.state.files_total} files", refresh=False
+            )
+            self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+    def _weight(self, entry: _Entry) -> int:
+        """Slots an item takes: 1, or the parts a large upload or download keeps in flight."""
+        client = self.dst.client if isinstance(self.dst, StoreLocation) else None
+        if client is None and isinstance(self.src, StoreLocation):
+            client = self.src.client
+        threshold = getattr(client, "multipart_threshold", None)
+        if threshold is not None and entry.size > threshold:
+            return int(getattr(client, "max_concurrency", 1))
+        return 1
+
+    async def _copy_one(self, entry: _Entry) -> None:
+        src, dst = self.src, self.dst
+        if isinstance(dst, FolderLocation):
+            assert isinstance(src, StoreLocation)
+            why = _unsafe_relative(entry.key)
+            if why:
+                raise ValueError(f"refusing to write key {entry.key!r} as a local file: {why}")
+            target = os.path.join(dst.path, *entry.key.split("/"))
+            info = await src.client.download_file(src.bucket, src.key(entry.key), target)
+            if info.last_modified is not None:  # so that size+mtime sees it as up to date
+                ts = info.last_modified.timestamp()
+                await self.session.run_blocking(os.utime, target, (ts, ts))
+            return
+        assert isinstance(dst, StoreLocation)
+        key = dst.key(entry.key)
+        if isinstance(src, FolderLocation):
+            await dst.client.upload_file(
+                os.path.join(src.path, *entry.key.split("/")), dst.bucket, key
+            )
+            return
+        assert isinstance(src, StoreLocation)
+        await copy_object_between(
+            src.client, src.bucket, src.key(entry.key), dst.client, dst.bucket, key
+        )
+
+    async def _item(self, entry: _Entry) -> None:
+        try:
+            if not self.report.dry_run:
+                async with self.budget.hold(self._weight(entry)):
+                    await self._copy_one(entry)
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:
+            log.debug("transfer of %r failed: %s", entry.key, err)
+            self.report.failed[entry.key] = err
+        else:
+            self.report.ok.append(entry.key)
+            self.report.bytes += entry.size
+            self.state.bytes_done += entry.size
+        self.state.files_done += 1
+        self._emit()
+
+    async def run(self, entries: AsyncIterator[_Entry], skip: Callable[[_Entry], Any]) -> None:
+        async def jobs() -> AsyncIterator[Any]:
+            async for entry in entries:
+                if await skip(entry):
+                    self.report.skipped.append(entry.key)
+                    continue
+                self.state.files_total += 1
+                self.state.bytes_total += entry.size
+                yield self._item(entry)
+            self.state.listing_done = True
+            self._emit()
+
+        # The budget bounds requests; this bounds items waiting for it (memory of the queue).
+        await run_bounded(jobs(), self.budget.capacity * 2)
+
+
+async def copy_object_between(
+    src: StorageClient,
+    src_bucket: str,
+    src_key: str,
+    dst: StorageClient,
+    dst_bucket: str,
+    dst_key: str,
+) -> ObjectInfo:
+    """Copy one object between any two stores: server-side within one client, otherwise
+    streamed through memory (content type and metadata kept)."""
+    if src is dst:
+        return await dst.copy_object(src_bucket, src_key, dst_bucket, dst_key)
+    info = await src.stat_object(src_bucket, src_key)
+    return await dst.put_object(
+        dst_bucket,
+        dst_key,
+        src.stream_object(src_bucket, src_key),
+        content_type=info.content_type,
+        metadata=info.metadata,
+    )
+
+
+def _progress_sinks(
+    progress: Callable[[TransferProgress], Any] | bool | None,
+) -> tuple[Callable[[TransferProgress], Any] | None, Any]:
+    if progress is True:
+        try:
+            from tqdm.auto import tqdm  # type: ignore[import-untyped, import-not-found, unused-ignore]
+        except ImportError as err:
+            raise ImportError("progress=True needs tqdm: pip install 'acloud[progress]'") from err
+        return None, tqdm(total=1, unit="B", unit_scale=True, unit_divisor=1024, leave=False)
+    if callable(progress):
+        return progress, None
+    return None, None
+
+
+# -- the public functions --------------------------------------------------------------
+@contextlib.asynccontextmanager
+async def _opened(
+    target: str | Location, session: Session, options: dict[str, Any]
+) -> AsyncIterator[Location]:
+    if isinstance(target, Location):  # the caller's: the caller opens and closes it
+        yield target
+        return
+    async with open_store(target, session=session, **options) as location:
+        yield location
+
+
+async def _run(
+    src: str | Location,
+    dst: str | Location,
+    *,
+    session: Session | None,
+    concurrency: int,
+    progress: Callable[[TransferProgress], Any] | bool | None,
+    raise_on_error: bool,
+    dry_run: bool = False,
+    delete: bool = False,
+    compare: Compare | None = None,
+    keys: Iterable[str] | None = None,
+    options: dict[str, Any],
+) -> TransferReport:
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    if compare not in (None, "size+mtime", "checksum"):
+        raise ValueError('compare must be "size+mtime" or "checksum"')
+    started = time.perf_counter()
+    own = session is None
+    if own:
+        session = Session(pool_size=max(concurrency * 2, 10))
+        await session.open()
+    assert session is not None
+    try:
+        async with _opened(src, session, options) as s, _opened(dst, session, options) as d:
+            engine = _Engine(
+                s, d, session, concurrency=concurrency, progress=progress, dry_run=dry_run
+            )
+            try:
+                existing: dict[str, _Entry] = {}
+                if compare is not None or delete:
+                    existing = {e.key: e async for e in _entries(d, session)}
+                seen: set[str] = set()
+                keys_filter = set(keys) if keys is not None else None
+
+                async def skip(entry: _Entry) -> bool:
+                    seen.add(entry.key)
+                    if keys_filter is not None and entry.key not in keys_filter:
+                        return True
+                    if compare is None:
+                        return False
+                    return await _up_to_date(entry, existing.get(entry.key), s, d, compare, session)
+
+                await engine.run(_entries(s, session), skip)
+                if keys_filter is not None:
+                    engine.report.skipped = [k for k in engine.report.skipped if k in keys_filter]
+                    for missing in sorted(keys_filter - seen):
+                        engine.report.failed[missing] = _not_found(missing)
+                if delete:
+                    extra = sorted(set(existing) - seen)
+                    if not dry_run:
+                        await _delete_all(d, extra, session)
+                    engine.report.deleted = extra
+            finally:
+                engine.close()
+    finally:
+        if own:
+            await session.close()
+    report = engine.report
+    report.seconds = time.perf_counter() - started
+    if raise_on_error and report.failed:
+        raise TransferError(report)
+    return report
+
+
+def _not_found(key: str) -> NotFoundError:
+    return NotFoundError(f"{key!r} is not in the source", status=404, provider="transfer")
+
+
+async def _up_to_date(
+    entry: _Entry,
+    there: _Entry | None,
+    src: Location,
+    dst: Location,
+    compare: Compare,
+    session: Session,
+) -> bool:
+    if there is None or there.size != entry.size:
+        return False
+    if compare == "size+mtime":
+        return (
+            there.mtime is not None and entry.mtime is not None and there.mtime >= entry.mtime - 1
+        )
+    return await _checksum(entry, src, session) == await _checksum(there, dst, session)
+
+
+async def _checksum(entry: _Entry, loc: Location, session: Session) -> str | None:
+    if isinstance(loc, FolderLocation):
+        return await session.run_blocking(_md5_file, os.path.join(loc.path, *entry.key.split("/")))
+    if entry.etag and "-" not in entry.etag:
+        return entry.etag
+    return None  # a multipart ETag is no MD5: never "equal", so it is transferred
+
+
+async def _delete_all(loc: Location, keys: list[str], session: Session) -> None:
+    if isinstance(loc, StoreLocation):
+        await loc.client.delete_objects(loc.bucket, [loc.key(k) for k in keys])
+        return
+    assert isinstance(loc, FolderLocation)
+    for key in keys:
+        with contextlib.suppress(FileNotFoundError):
+            await session.run_blocking(os.unlink, os.path.join(loc.path, *key.split("/")))
+
+
+async def upload_many(
+    src: str | os.PathLike[str] | FolderLocation,
+    dst: str | StoreLocation,
+    *,
+    session: Session | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    progress: Callable[[TransferProgress], Any] | bool | None = None,
+    raise_on_error: bool = False,
+    **options: Any,
+) -> TransferReport:
+    """Upload every file below the folder ``src`` to the store location ``dst``.
+
+    Example:
+        >>> report = await upload_many("./site", "s3://www-bucket/")  # doctest: +SKIP
+    """
+    source = os.fspath(src) if isinstance(src, (str, os.PathLike)) else src
+    return await _run(
+        source,
+        dst,
+        session=session,
+        concurrency=concurrency,
+        progress=progress,
+        raise_on_error=raise_on_error,
+        options=options,
+    )
+
+
+async def download_many(
+    src: str | StoreLocation,
+    dst: str | os.PathLike[str] | FolderLocation,
+    *,
+    session: Session | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    progress: Callable[[TransferProgress], Any] | bool | None = None,
+    raise_on_error: bool = False,
+    **options: Any,
+) -> TransferReport:
+    """Download every object below the store location ``src`` into the folder ``dst``.
+
+    Keys that cannot be a path inside ``dst`` (``..``, absolute, NUL) fail with
+    ValueError; nothing is ever written outside ``dst``.
+    """
+    target = os.fspath(dst) if isinstance(dst, (str, os.PathLike)) else dst
+    return await _run(
+        src,
+        target,
+        session=session,
+        concurrency=concurrency,
+        progress=progress,
+        raise_on_error=raise_on_error,
+        options=options,
+    )
+
+
+async def copy_many(
+    src: str | StoreLocation,
+    dst: str | StoreLocation,
+    *,
+    keys: Iterable[str] | None = None,
+    session: Session | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    progress: Callable[[TransferProgress], Any] | bool | None = None,
+    raise_on_error: bool = False,
+    **options: Any,
+) -> TransferReport:
+    """Copy objects from one store location to another (any two providers).
+
+    Data is streamed through memory, never through local disk; within one client the copy
+    is server-side. ``keys`` (relative to ``src``) limits the copy to those objects.
+    """
+    return await _run(
+        src,
+        dst,
+        session=session,
+        concurrency=concurrency,
+        progress=progress,
+        raise_on_error=raise_on_error,
+        keys=keys,
+        options=options,
+    )
+
+
+async def sync(
+    src: str | os.PathLike[str] | Location,
+    dst: str | os.PathLike[str] | Location,
+    *,
+    delete: bool = False,
+    compare: Compare = "size+mtime",
+    dry_run: bool = False,
+    session: Session | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    progress: Callable[[TransferProgress], Any] | bool | None = None,
+    raise_on_error: bool = False,
+    **options: Any,
+) -> TransferReport:
+    """Make ``dst`` hold what ``src`` holds: transfer what is missing or different.
+
+    Args:
+        delete: also delete destination objects that are not in the source.
+        compare: ``"size+mtime"`` (same size and a destination at least as new) or
+            ``"checksum"`` (same MD5; multipart objects are always transferred).
+        dry_run: report what would change, change nothing.
+
+    A second run with nothing changed transfers nothing.
+    """
+    source = os.fspath(src) if isinstance(src, os.PathLike) else src
+    target = os.fspath(dst) if isinstance(dst, os.PathLike) else dst
+    return await _run(
+        source,
+        target,
+        session=session,
+        concurrency=concurrency,
+        progress=progress,
+        raise_on_error=raise_on_error,
+        dry_run=dry_run,
+        delete=delete,
+        compare=compare,
+        options=options,
+    )

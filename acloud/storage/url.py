@@ -1,0 +1,204 @@
+"""Store URLs: one string names a place to read or write objects.
+
+- ``/data/photos``, ``./photos``, ``file:///data/photos``: a local folder (keys are
+  the relative paths of its files);
+- ``local://bucket/prefix``: the embedded local store (root from ``?root=``, the
+  ``root`` option, ``ACLOUD_LOCAL_ROOT``, else ``~/.acloud/store``);
+- ``s3://bucket/prefix``: Amazon S3 or compatible (``?endpoint=``, ``?region=``,
+  ``?addressing=path``);
+- ``infomaniak-s3://bucket/prefix``: Infomaniak S3 (``?region=dc3-a`` or ``dc4-a``).
+
+``gs://``, ``az://`` and ``swift://`` are recognised and say that their client is not in
+this version yet.
+
+Example:
+    >>> parse_url("s3://logs/2024/?region=eu-west-1").bucket
+    'logs'
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from .._core.errors import UnsupportedOperationError
+from .._core.session import Session
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from .base import StorageClient
+
+__all__ = ["FolderLocation", "Location", "StoreLocation", "StoreURL", "open_store", "parse_url"]
+
+_STORE_SCHEMES = ("local", "s3", "infomaniak-s3")
+_LATER = {"gs": "Google Cloud Storage", "az": "Azure Blob Storage", "swift": "OpenStack Swift"}
+
+
+@dataclass(frozen=True)
+class StoreURL:
+    """A parsed store URL: ``scheme``, ``bucket``, ``prefix`` and query ``options``
+    (for a local folder: scheme ``file`` and ``path``)."""
+
+    scheme: str
+    bucket: str = ""
+    prefix: str = ""
+    path: str = ""
+    options: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_folder(self) -> bool:
+        """True for a local folder (a plain path or ``file://``)."""
+        return self.scheme == "file"
+
+
+def parse_url(url: str) -> StoreURL:
+    """Parse a store URL; ValueError says what is wrong with a bad one."""
+    if not isinstance(url, str) or not url:
+        raise ValueError("a store URL must be a non-empty string")
+    if "\x00" in url:
+        raise ValueError("a store URL must not contain NUL")
+    if "://" not in url:
+        return StoreURL("file", path=os.path.abspath(os.path.expanduser(url)))
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    options = dict(parse_qsl(parts.query, keep_blank_values=True))
+    if scheme == "file":
+        if parts.netloc not in ("", "localhost"):
+            raise ValueError(f"{url!r}: file URLs name a local path (file:///abs/path)")
+        return StoreURL("file", path=os.path.abspath(unquote(parts.path) or "/"), options=options)
+    if scheme in _LATER:
+        raise UnsupportedOperationError(
+            f"{url!r}: {_LATER[scheme]} ({scheme}://) is not available in this acloud version"
+        )
+    if scheme not in _STORE_SCHEMES:
+        known = ", ".join(f"{s}://" for s in ("file", *_STORE_SCHEMES))
+        raise ValueError(f"{url!r}: unknown scheme {scheme!r} (known: {known}, or a plain path)")
+    bucket = unquote(parts.netloc)
+    if not bucket:
+        raise ValueError(f"{url!r}: the bucket is missing ({scheme}://BUCKET/prefix)")
+    return StoreURL(scheme, bucket=bucket, prefix=unquote(parts.path.lstrip("/")), options=options)
+
+
+class Location:
+    """Somewhere objects are listed, read and written: a store prefix or a local folder."""
+
+    url: str
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Release what this location opened."""
+
+
+@dataclass
+class StoreLocation(Location):
+    """A prefix in a bucket of a store: ``client``, ``bucket``, ``prefix``."""
+
+    client: StorageClient
+    bucket: str
+    prefix: str = ""
+    url: str = ""
+    owns_client: bool = False
+
+    def key(self, relative: str) -> str:
+        """The store key of a path relative to this location."""
+        if not self.prefix:
+            return relative
+        return self.prefix + relative if self.prefix.endswith("/") else f"{self.prefix}/{relative}"
+
+    def relative(self, key: str) -> str:
+        """The path of ``key`` relative to this location."""
+        rel = key[len(self.prefix) :]
+        return rel.lstrip("/") if self.prefix and not self.prefix.endswith("/") else rel
+
+    async def __aenter__(self) -> Self:
+        if self.owns_client:
+            await self.client.open()
+        return self
+
+    async def close(self) -> None:
+        if self.owns_client:
+            await self.client.close()
+
+
+@dataclass
+class FolderLocation(Location):
+    """A local folder; object keys are the POSIX paths of its files, relative to it."""
+
+    path: str
+    url: str = ""
+
+
+def _make_client(parsed: StoreURL, session: Session | None, options: dict[str, Any]) -> Any:
+    opts = {**parsed.options, **options}
+    client = _client_for(parsed.scheme, opts, session)
+    if opts:
+        raise ValueError(f"unknown option(s) for {parsed.scheme}:// stores: {', '.join(opts)}")
+    return client
+
+
+def _client_for(scheme: str, opts: dict[str, Any], session: Session | None) -> Any:
+    """The client for ``scheme``, popping the options it uses from ``opts``."""
+    if scheme == "local":
+        from .local import LocalStorageClient
+
+        root = opts.pop("root", None) or os.environ.get("ACLOUD_LOCAL_ROOT")
+        return LocalStorageClient(root or os.path.expanduser("~/.acloud/store"), session=session)
+    kwargs: dict[str, Any] = {}
+    for name in ("part_size", "multipart_threshold", "max_concurrency"):
+        if name in opts:
+            kwargs[name] = int(opts.pop(name))
+    if scheme == "s3":
+        from ..aws import S3Client
+
+        if "addressing" in opts:
+            kwargs["addressing_style"] = opts.pop("addressing")
+        return S3Client(
+            opts.pop("region", None),
+            endpoint_url=opts.pop("endpoint", None) or opts.pop("endpoint_url", None),
+            session=session,
+            **kwargs,
+        )
+    from ..infomaniak.s3 import InfomaniakS3Client
+
+    return InfomaniakS3Client.from_env(
+        region=opts.pop("region", os.environ.get("INFOMANIAK_S3_REGION", "dc3-a")),
+        endpoint_url=opts.pop("endpoint", None) or os.environ.get("INFOMANIAK_S3_ENDPOINT"),
+        session=session,
+        **kwargs,
+    )
+
+
+def open_store(
+    url: str, *, session: Session | None = None, **options: Any
+) -> StoreLocation | FolderLocation:
+    """The location a store URL names, with a client for it.
+
+    With ``session``, the client shares the Session's pool; without, it makes its own and
+    the location closes it (use ``async with``). ``options`` override the URL's query
+    (``endpoint``, ``region``, ``root``, ``part_size``, ``max_concurrency``...).
+
+    Example:
+        >>> async def main():                                      # doctest: +SKIP
+        ...     async with acloud.open_store("s3://logs/2024/") as logs:
+        ...         print(await logs.client.list_objects(logs.bucket, prefix=logs.prefix))
+    """
+    parsed = parse_url(url)
+    if parsed.is_folder:
+        return FolderLocation(parsed.path, url=url)
+    client = _make_client(parsed, session, dict(options))
+    client._validate_bucket(parsed.bucket)
+    return StoreLocation(client, parsed.bucket, parsed.prefix, url=url, owns_client=session is None)

@@ -1,0 +1,249 @@
+"""The bulk transfer engine over the local store and a real S3 server (moto)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from acloud import ServerError, Session, TransferReport
+from acloud.storage.files import TEMP_SUFFIX
+from acloud.storage.transfer import (
+    TransferError,
+    TransferProgress,
+    copy_many,
+    download_many,
+    sync,
+    upload_many,
+)
+from acloud.storage.url import StoreLocation, open_store
+
+from ..servers import moto_reset
+
+pytestmark = pytest.mark.integration
+MiB = 1024 * 1024
+SMALL = "part_size=5242880&multipart_threshold=5242880"
+
+
+def make_tree(root: Path, n_small: int, large_sizes: tuple[int, ...] = ()) -> dict[str, str]:
+    """Files below ``root``; returns key -> sha256."""
+    digests = {}
+    for i in range(n_small):
+        path = root / f"d{i % 10}" / f"file-{i:04d}.bin"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = os.urandom(100 + i % 500)
+        path.write_bytes(data)
+        digests[path.relative_to(root).as_posix()] = hashlib.sha256(data).hexdigest()
+    for j, size in enumerate(large_sizes):
+        path = root / "large" / f"big-{j}.bin"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = os.urandom(size)
+        path.write_bytes(data)
+        digests[path.relative_to(root).as_posix()] = hashlib.sha256(data).hexdigest()
+    return digests
+
+
+def tree_digests(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in root.rglob("*")
+        if p.is_file()
+    }
+
+
+@pytest.fixture(params=["local", "s3"])
+async def store_url(request, tmp_path):
+    """A store URL with a fresh bucket, on the local store or on moto."""
+    if request.param == "local":
+        root = tmp_path / "store"
+        async with Session() as cloud:
+            await cloud.local(root).create_bucket("bkt")
+        yield f"local://bkt/data?root={root}"
+        return
+    endpoint = request.getfixturevalue("moto_endpoint")
+    base = f"s3://bkt/data?endpoint={endpoint}&addressing=path&{SMALL}"
+    async with Session() as cloud:
+        location = open_store(base, session=cloud)
+        await location.client.create_bucket("bkt")
+    yield base
+    moto_reset(endpoint)
+
+
+async def test_1000_small_and_3_large_files_round_trip(store_url, tmp_path):
+    src, back = tmp_path / "src", tmp_path / "back"
+    expected = make_tree(src, 1000, (6 * MiB, 7 * MiB + 5, 11 * MiB))
+    seen: list[TransferProgress] = []
+    report = await upload_many(src, store_url, progress=seen.append, raise_on_error=True)
+    assert sorted(report.ok) == sorted(expected)
+    assert report.failed == {}
+    assert report.bytes == sum(p.stat().st_size for p in src.rglob("*") if p.is_file())
+    assert seen[-1].files_done == 1003
+    assert seen[-1].bytes_done == report.bytes
+    assert seen[-1].listing_done
+    report = await download_many(store_url, back, raise_on_error=True)
+    assert len(report.ok) == 1003
+    assert tree_digests(back) == expected
+
+
+async def test_copy_many_across_two_providers(store_url, tmp_path, moto_endpoint):
+    src = tmp_path / "src"
+    expected = make_tree(src, 200, (6 * MiB,))
+    await upload_many(src, store_url, raise_on_error=True)
+    other = (
+        f"s3://other/copy?endpoint={moto_endpoint}&addressing=path&{SMALL}"
+        if store_url.startswith("local")
+        else f"local://other/copy?root={tmp_path / 'store2'}"
+    )
+    async with Session() as cloud:
+        location = open_store(other, session=cloud)
+        await location.client.ensure_bucket("other")
+        report = await copy_many(store_url, other, session=cloud, raise_on_error=True)
+        assert len(report.ok) == 201
+        await download_many(other, tmp_path / "back", session=cloud, raise_on_error=True)
+    assert tree_digests(tmp_path / "back") == expected
+
+
+async def test_sync_is_idempotent_and_delete_removes_exactly_the_extras(store_url, tmp_path):
+    src = tmp_path / "src"
+    expected = make_tree(src, 120)
+    first = await sync(src, store_url)
+    assert len(first.ok) == 120
+    second = await sync(src, store_url)
+    assert second.ok == []
+    assert len(second.skipped) == 120
+    # change one file, remove two, add one
+    changed = src / "d1" / "file-0001.bin"
+    changed.write_bytes(b"changed and longer than before" * 40)
+    (src / "d2" / "file-0002.bin").unlink()
+    (src / "d3" / "file-0003.bin").unlink()
+    (src / "new.txt").write_bytes(b"new")
+    dry = await sync(src, store_url, delete=True, dry_run=True)
+    assert sorted(dry.ok) == ["d1/file-0001.bin", "new.txt"]
+    assert dry.deleted == ["d2/file-0002.bin", "d3/file-0003.bin"]
+    third = await sync(src, store_url, delete=True)
+    assert sorted(third.ok) == ["d1/file-0001.bin", "new.txt"]
+    assert third.deleted == ["d2/file-0002.bin", "d3/file-0003.bin"]
+    await sync(store_url, tmp_path / "back")
+    again = await sync(store_url, tmp_path / "back")
+    assert again.ok == []
+    del expected["d2/file-0002.bin"], expected["d3/file-0003.bin"]
+    assert set(tree_digests(tmp_path / "back")) == set(expected) | {"new.txt"}
+
+
+async def test_checksum_compare(store_url, tmp_path):
+    src = tmp_path / "src"
+    make_tree(src, 30)
+    await sync(src, store_url, compare="checksum")
+    again = await sync(src, store_url, compare="checksum")
+    assert again.ok == []
+    (src / "d0" / "file-0000.bin").write_bytes(os.urandom(100))  # same size, new content
+    third = await sync(src, store_url, compare="checksum")
+    assert third.ok == ["d0/file-0000.bin"]
+
+
+async def test_five_percent_failures_are_reported_and_isolated(store_url, tmp_path):
+    src = tmp_path / "src"
+    expected = make_tree(src, 200)
+    doomed = {k for i, k in enumerate(sorted(expected)) if i % 20 == 0}  # 5%
+    assert len(doomed) == 10
+    async with Session() as cloud:
+        location = open_store(store_url, session=cloud)
+        assert isinstance(location, StoreLocation)
+        real_put = location.client.put_object
+
+        async def flaky_put(bucket, key, data, **kw):
+            if location.relative(key) in doomed:
+                raise ServerError("injected failure", status=500, provider="test")
+            return await real_put(bucket, key, data, **kw)
+
+        location.client.put_object = flaky_put  # type: ignore[method-assign]
+        report = await upload_many(src, location, session=cloud)
+        assert set(report.failed) == doomed
+        assert all(isinstance(e, ServerError) for e in report.failed.values())
+        assert len(report.ok) == 190
+        with pytest.raises(TransferError) as info:
+            await upload_many(src, location, session=cloud, raise_on_error=True)
+        assert set(info.value.report.failed) == doomed
+        location.client.put_object = real_put  # type: ignore[method-assign]
+        await download_many(location, tmp_path / "back", session=cloud)
+    got = tree_digests(tmp_path / "back")
+    assert got == {k: v for k, v in expected.items() if k not in doomed}
+
+
+async def test_cancelling_leaves_no_temp_files_and_no_multipart_uploads(tmp_path, moto_endpoint):
+    src = tmp_path / "src"
+    make_tree(src, 50, (12 * MiB, 12 * MiB, 12 * MiB, 12 * MiB))
+    url = f"s3://bkt/data?endpoint={moto_endpoint}&addressing=path&{SMALL}"
+    async with Session() as cloud:
+        location = open_store(url, session=cloud)
+        assert isinstance(location, StoreLocation)
+        await location.client.create_bucket("bkt")
+        progress = asyncio.Event()
+
+        def on_progress(state: TransferProgress) -> None:
+            if state.files_done >= 5:
+                progress.set()
+
+        task = asyncio.create_task(upload_many(src, location, session=cloud, progress=on_progress))
+        await progress.wait()
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert await location.client.list_multipart_uploads("bkt") == []
+
+        await upload_many(src, location, session=cloud, raise_on_error=True)
+        back = tmp_path / "back"
+        task = asyncio.create_task(download_many(location, back, session=cloud))
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        leftovers = [p for p in back.rglob("*") if p.name.endswith(TEMP_SUFFIX)]
+        assert leftovers == []
+    moto_reset(moto_endpoint)
+
+
+async def test_hostile_keys_are_never_written_outside_the_target(tmp_path, moto_endpoint):
+    url = f"s3://bkt/?endpoint={moto_endpoint}&addressing=path"
+    async with Session() as cloud:
+        location = open_store(url, session=cloud)
+        assert isinstance(location, StoreLocation)
+        s3 = location.client
+        await s3.create_bucket("bkt")
+        for key in ["ok/file.txt", "../escape.txt", "a/../../escape2.txt", "/abs.txt", "x//y"]:
+            await s3.put_object("bkt", key, b"data")
+        target = tmp_path / "target"
+        report = await download_many(location, target, session=cloud)
+    assert report.ok == ["ok/file.txt"]
+    assert set(report.failed) == {"../escape.txt", "a/../../escape2.txt", "/abs.txt", "x//y"}
+    assert all(isinstance(e, ValueError) for e in report.failed.values())
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["file.txt"]
+    moto_reset(moto_endpoint)
+
+
+async def test_bad_arguments(tmp_path):
+    with pytest.raises(ValueError, match="unknown scheme"):
+        await upload_many(tmp_path, "ftp://x/y")
+    with pytest.raises(ValueError, match="bucket is missing"):
+        await upload_many(tmp_path, "s3:///nobucket")
+    with pytest.raises(ValueError, match="concurrency"):
+        await upload_many(tmp_path, f"local://b?root={tmp_path}", concurrency=0)
+    with pytest.raises(ValueError, match="two local folders"):
+        await sync(tmp_path, tmp_path / "other")
+    with pytest.raises(ValueError, match="compare"):
+        await sync(tmp_path, f"local://b?root={tmp_path}", compare="fast")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown option"):
+        await sync(tmp_path, f"local://b?root={tmp_path}&colour=blue")
+
+
+def test_report_summary_and_dict():
+    report = TransferReport(ok=["a"], skipped=["b"], bytes=2_000_000, seconds=2.0)
+    report.failed["c"] = ServerError("boom", status=500)
+    assert "transferred 1 files (2.0 MB)" in report.summary()
+    assert report.throughput == 1_000_000
+    data = report.to_dict()
+    assert data["failed"] == {"c": "ServerError: http 500: boom"}
