@@ -16,12 +16,14 @@ step "virtualenv ($VENV) with every extra"
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q -e '.[all,test,docs]'
 
-step "import acloud with only the core dependencies"
+step "only the core dependencies: import acloud, run README command (a)'s demo"
 "$PYTHON" -m venv --clear .venv-core
 .venv-core/bin/python -m pip install -q -e .
 .venv-core/bin/python -c "import acloud, sys; print('acloud', acloud.__version__); \
 bad = [m for m in sys.modules if m.split('.')[0] in ('aiobotocore', 'botocore', 'gcloud', 'azure', 'openstack')]; \
 assert not bad, bad; acloud.LocalStorageClient"
+.venv-core/bin/python examples/demo.py > /dev/null
+.venv-core/bin/python examples/quickstart.py > /dev/null
 
 step "ruff"
 "$VENV/bin/ruff" check acloud tests examples scripts benchmarks

@@ -9,12 +9,22 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Callable
 from types import TracebackType
+from typing import TypeVar
 
 from .._core.executor import finish_then_cancel
 from .payload import RunBlocking
 
-__all__ = ["TEMP_SUFFIX", "AtomicFile", "discard_temp"]
+__all__ = [
+    "TEMP_SUFFIX",
+    "AtomicFile",
+    "discard_temp",
+    "finish_temp",
+    "scandir_in_key_order",
+]
+
+T = TypeVar("T")
 
 TEMP_SUFFIX = ".acloud-part"
 
@@ -26,19 +36,36 @@ def _open_temp(directory: str, name: str, target: str) -> tuple[int, str]:
     return tempfile.mkstemp(prefix=f".{name}.", suffix=TEMP_SUFFIX, dir=directory)
 
 
-def _commit(fd: int, temp: str, target: str, durable: bool) -> None:
-    """Close (fsync'd if ``durable``) and rename into place; on failure the temp file goes."""
+def finish_temp(fd: int, temp: str, durable: bool, place: Callable[[], T]) -> T:
+    """Close a written temp file (fsync'd first if ``durable``) and ``place()`` it; if
+    anything fails, the temp file is removed. Blocking: run it in a thread."""
     try:
         try:
             if durable:
                 os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(temp, target)
+        return place()
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
         raise
+
+
+def _commit(fd: int, temp: str, target: str, durable: bool) -> None:
+    finish_temp(fd, temp, durable, lambda: os.replace(temp, target))
+
+
+def scandir_in_key_order(directory: str) -> list[tuple[os.DirEntry[str], bool]]:
+    """A directory's entries with "is a directory", sorted the way their keys sort:
+    ``a-b`` < ``a/...`` < ``a0`` (a folder sorts as its name plus ``/``). Symlinks are
+    never followed; a missing directory has no entries."""
+    try:
+        entries = [(e, e.is_dir(follow_symlinks=False)) for e in os.scandir(directory)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    entries.sort(key=lambda pair: pair[0].name + "/" if pair[1] else pair[0].name)
+    return entries
 
 
 def discard_temp(fd: int, temp: str) -> None:

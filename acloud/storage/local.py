@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import json
@@ -39,7 +38,7 @@ from .._core.paging import Page
 from .._core.retry import RetryPolicy
 from .._core.session import Session
 from .base import BucketInfo, ObjectInfo, StorageClient
-from .files import discard_temp
+from .files import discard_temp, finish_temp, scandir_in_key_order
 from .payload import Payload, read_at
 
 __all__ = ["LocalStorageClient"]
@@ -192,17 +191,12 @@ class LocalStorageClient(StorageClient):
         if_none_match: bool,
     ) -> ObjectInfo:
         """Make the written temp file the object (fd is closed, temp removed on failure)."""
-        try:
-            try:
-                if self.durable:
-                    os.fsync(fd)
-            finally:
-                os.close(fd)
-            return self._place(temp, bucket, key, etag, content_type, metadata, if_none_match)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temp)
-            raise
+        return finish_temp(
+            fd,
+            temp,
+            self.durable,
+            lambda: self._place(temp, bucket, key, etag, content_type, metadata, if_none_match),
+        )
 
     def _place(
         self,
@@ -465,15 +459,9 @@ class _Walker:
     def walk(
         self, directory: str, rel: str, prefix: str, *, recursive: bool
     ) -> Iterator[ObjectInfo]:
-        try:
-            entries = list(os.scandir(directory))
-        except (FileNotFoundError, NotADirectoryError):
-            return
-        dirs = {e.name for e in entries if e.is_dir(follow_symlinks=False)}
-        entries.sort(key=lambda e: e.name + "/" if e.name in dirs else e.name)
-        for entry in entries:
+        for entry, is_dir in scandir_in_key_order(directory):
             name = rel + entry.name
-            if entry.name in dirs:
+            if is_dir:
                 sub = name + "/"
                 if not sub.startswith(prefix):
                     continue

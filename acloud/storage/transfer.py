@@ -36,7 +36,7 @@ from .._core.concurrency import WeightedSemaphore, run_bounded
 from .._core.errors import AcloudError, NotFoundError
 from .._core.session import Session
 from .base import ObjectInfo, StorageClient
-from .files import TEMP_SUFFIX
+from .files import TEMP_SUFFIX, scandir_in_key_order
 from .url import FolderLocation, Location, StoreLocation, open_store
 
 __all__ = [
@@ -159,14 +159,8 @@ def _walk_folder(root: str) -> Iterator[_Entry]:
     """Files below ``root`` in key order; symlinks and acloud temp files are skipped."""
 
     def walk(directory: str, rel: str) -> Iterator[_Entry]:
-        try:
-            entries = list(os.scandir(directory))
-        except (FileNotFoundError, NotADirectoryError):
-            return
-        dirs = {e.name for e in entries if e.is_dir(follow_symlinks=False)}
-        entries.sort(key=lambda e: e.name + "/" if e.name in dirs else e.name)
-        for entry in entries:
-            if entry.name in dirs:
+        for entry, is_dir in scandir_in_key_order(directory):
+            if is_dir:
                 yield from walk(entry.path, f"{rel}{entry.name}/")
             elif entry.is_file(follow_symlinks=False) and not entry.name.endswith(TEMP_SUFFIX):
                 st = entry.stat(follow_symlinks=False)
