@@ -2,9 +2,9 @@
 
 Run: python -m benchmarks.s3_memory [--size-mib 512]
 
-The upload runs in a fresh child process that reports its peak RSS (ru_maxrss) before and
-after the upload; the figure is the growth, compared with the budget
-max_concurrency x part_size + 64 MiB. Results go to benchmarks/results/s3_memory.json.
+The upload runs in a fresh child process: after a warm-up it resets its peak-RSS mark and
+notes its RSS, then uploads; the figure is the peak's growth over that RSS, compared with
+the budget max_concurrency x part_size + 64 MiB. Results go to benchmarks/results/s3_memory.json.
 """
 
 from __future__ import annotations
@@ -14,18 +14,15 @@ import asyncio
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 
+from ._common import peak_rss, reset_peak_rss
+
 MiB = 1024 * 1024
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def _peak_rss() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
 
 async def _upload(
@@ -44,11 +41,11 @@ async def _upload(
         )
         await s3.ensure_bucket("bench")
         await s3.put_object("bench", "warm-up", b"x")
-        baseline = _peak_rss()
+        baseline = reset_peak_rss()
         started = time.perf_counter()
         info = await s3.upload_file(path, "bench", "big.bin")
         seconds = time.perf_counter() - started
-        peak = _peak_rss()
+        peak = peak_rss()
         assert info.size == size
     return {"baseline_rss": baseline, "peak_rss": peak, "seconds": seconds}
 

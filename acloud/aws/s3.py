@@ -55,6 +55,7 @@ MIN_PART_SIZE = 5 * MiB
 MAX_PARTS = 10_000
 MAX_SINGLE_COPY = 5 * 1024 * MiB
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
+INLINE_HASH_LIMIT = 64 * 1024
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
@@ -322,7 +323,7 @@ class S3Client(StorageClient):
     async def _put_single(
         self, bucket: str, key: str, data: bytes, extra: dict[str, Any], if_none_match: bool
     ) -> ObjectInfo:
-        md5_b64, md5_hex = await self.session.run_blocking(_md5_b64, data)
+        md5_b64, md5_hex = await self._md5(data)
         params = dict(extra)
         if if_none_match:
             params["IfNoneMatch"] = "*"
@@ -338,6 +339,14 @@ class S3Client(StorageClient):
         if etag and "-" not in etag and etag != md5_hex and "SSEKMSKeyId" not in resp:
             raise IntegrityError(f"S3 stored {key!r} with ETag {etag}, expected MD5 {md5_hex}")
         return _written(key, len(data), etag, extra)
+
+    async def _md5(self, data: bytes) -> tuple[str, str]:
+        """MD5 (base64, hex) of a body: in the thread pool, except for tiny bodies, which
+        hash in microseconds, less than the thread hop would cost."""
+        if len(data) <= INLINE_HASH_LIMIT:
+            return _md5_b64(data)
+        result: tuple[str, str] = await self.session.run_blocking(_md5_b64, data)
+        return result
 
     async def _multipart_upload(
         self,
@@ -395,7 +404,7 @@ class S3Client(StorageClient):
         data: bytes,
         done: dict[int, tuple[str, str]],
     ) -> None:
-        md5_b64, md5_hex = await self.session.run_blocking(_md5_b64, data)
+        md5_b64, md5_hex = await self._md5(data)
         resp = await self._call(
             "upload_part",
             Bucket=bucket,

@@ -247,3 +247,14 @@ def test_report_summary_and_dict():
     assert report.throughput == 1_000_000
     data = report.to_dict()
     assert data["failed"] == {"c": "ServerError: http 500: boom"}
+
+
+async def test_progress_bar(tmp_path, capsys):
+    src = tmp_path / "src"
+    make_tree(src, 20)
+    async with Session() as cloud:
+        await cloud.local(tmp_path / "store").create_bucket("b")
+    report = await upload_many(src, f"local://b/p?root={tmp_path / 'store'}", progress=True)
+    assert len(report.ok) == 20
+    shown = capsys.readouterr().err
+    assert "20/20 files" in shown  # tqdm's bar, on standard error

@@ -147,3 +147,19 @@ async def test_secret_key_never_in_errors_or_logs(s3, caplog):
             await s3.get_object("bucket", "key", start=0, end=1)
     assert "SECRETKEY" not in str(info.value)
     assert all("SECRETKEY" not in r.getMessage() for r in caplog.records)
+
+
+def test_part_size_grows_to_stay_within_10000_parts():
+    from acloud.aws import S3Client
+
+    client = S3Client("us-east-1", credentials=AWSCredentials("a", "b"))
+    MiB = 1024 * 1024
+    assert client._part_size_for(None) == 8 * MiB
+    assert client._part_size_for(10 * MiB) == 8 * MiB
+    assert client._part_size_for(8 * MiB * 10_000) == 8 * MiB
+    grown = client._part_size_for(5 * 1024**4)  # 5 TiB, the S3 maximum
+    assert grown % MiB == 0
+    assert grown * 10_000 >= 5 * 1024**4
+    assert (grown - MiB) * 10_000 < 5 * 1024**4
+    with pytest.raises(ValueError, match="at least"):
+        S3Client(part_size=4 * MiB)
