@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import inspect
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from typing import ParamSpec, TypeVar
@@ -47,12 +48,14 @@ async def run_blocking(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs)
 async def finish_then_cancel(
     call: Awaitable[T], on_cancel: Callable[[T], object] | None = None
 ) -> T:
-    """Await a thread call; if cancelled meanwhile, let the thread finish first.
+    """Await a call that must not be abandoned halfway; if cancelled, let it finish first.
 
-    A thread cannot be stopped: when the awaiting task is cancelled, the call goes on and
-    may still create a file or use a file descriptor. This waits for it to end before the
-    cancellation propagates, so the caller's cleanup never races the thread, and passes
-    its result to ``on_cancel`` (for example to delete a temp file it just created).
+    A thread cannot be stopped, and a request already sent may still take effect: when the
+    awaiting task is cancelled, the call goes on and may create a file, use a file
+    descriptor or create a server-side upload. This waits for it to end before the
+    cancellation propagates, so cleanup never races it, and hands its result to
+    ``on_cancel`` (sync or async), for example to delete the temp file or abort the
+    multipart upload it just created.
     """
     future = asyncio.ensure_future(call)
     try:
@@ -63,5 +66,7 @@ async def finish_then_cancel(
         except BaseException:
             raise asyncio.CancelledError from None
         if on_cancel is not None:
-            on_cancel(result)
+            undo = on_cancel(result)
+            if inspect.isawaitable(undo):
+                await undo
         raise

@@ -35,6 +35,7 @@ from aiobotocore.session import AioSession
 
 from .._core.concurrency import run_bounded
 from .._core.errors import IntegrityError, NotFoundError
+from .._core.executor import finish_then_cancel
 from .._core.paging import Page
 from .._core.retry import RetryPolicy
 from .._core.secrets import Secret
@@ -358,10 +359,7 @@ class S3Client(StorageClient):
     ) -> ObjectInfo:
         """Upload parts concurrently (at most ``max_concurrency`` in flight, so memory stays
         near concurrency x part size); any failure or cancellation aborts the upload."""
-        created = await self._call(
-            "create_multipart_upload", idempotent=False, Bucket=bucket, Key=key, **extra
-        )
-        upload_id = created["UploadId"]
+        upload_id = await self._create_upload(bucket, key, extra)
         done: dict[int, tuple[str, str]] = {}
         size = 0
 
@@ -418,6 +416,18 @@ class S3Client(StorageClient):
         if etag != md5_hex:
             raise IntegrityError(f"part {number} of {key!r}: ETag {etag} != MD5 {md5_hex}")
         done[number] = (resp["ETag"], md5_hex)
+
+    async def _create_upload(self, bucket: str, key: str, extra: dict[str, Any]) -> str:
+        """Start a multipart upload. A cancellation that lands while the request is in
+        flight waits for its answer and aborts the upload it created: no orphan."""
+        created = await finish_then_cancel(
+            self._call(
+                "create_multipart_upload", idempotent=False, Bucket=bucket, Key=key, **extra
+            ),
+            on_cancel=lambda made: self._abort(bucket, key, made["UploadId"]),
+        )
+        upload_id: str = created["UploadId"]
+        return upload_id
 
     async def _abort(self, bucket: str, key: str, upload_id: str) -> None:
         """Abort a multipart upload, even while being cancelled (no orphan parts)."""
@@ -608,10 +618,7 @@ class S3Client(StorageClient):
     async def _multipart_copy(
         self, src: ObjectInfo, source: dict[str, str], bucket: str, key: str, extra: dict[str, Any]
     ) -> ObjectInfo:
-        created = await self._call(
-            "create_multipart_upload", idempotent=False, Bucket=bucket, Key=key, **extra
-        )
-        upload_id = created["UploadId"]
+        upload_id = await self._create_upload(bucket, key, extra)
         part = self._part_size_for(src.size)
         etags: dict[int, str] = {}
 

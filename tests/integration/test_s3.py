@@ -294,3 +294,36 @@ async def test_secrets_stay_out_of_reprs_and_errors(moto_endpoint):
             await s3.get_object("nobucket", "k")
         assert secret not in str(info.value)
         assert secret not in repr(info.value)
+
+
+async def test_cancel_while_create_multipart_is_in_flight_leaves_no_upload(s3):
+    real_call = s3._call
+    created = asyncio.Event()
+    calls: list[str] = []
+
+    async def slow_create(operation, /, **params):  # type: ignore[no-untyped-def]
+        calls.append(operation)
+        if operation == "create_multipart_upload":
+            await asyncio.sleep(0.3)  # the request is "on the wire"
+            result = await real_call(operation, **params)
+            created.set()
+            return result
+        return await real_call(operation, **params)
+
+    s3._call = slow_create  # type: ignore[method-assign]
+
+    async def produce():
+        for _ in range(3):
+            yield os.urandom(8 * MiB)
+
+    task = asyncio.create_task(s3.put_object("bucket", "racy", produce()))
+    await asyncio.sleep(0.1)
+    assert "create_multipart_upload" in calls
+    assert not created.is_set()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert created.is_set()  # the server did create it...
+    assert "abort_multipart_upload" in calls  # ...and it was aborted
+    s3._call = real_call  # type: ignore[method-assign]
+    assert await s3.list_multipart_uploads("bucket") == []

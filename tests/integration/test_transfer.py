@@ -173,7 +173,17 @@ async def test_five_percent_failures_are_reported_and_isolated(store_url, tmp_pa
     assert got == {k: v for k, v in expected.items() if k not in doomed}
 
 
-async def test_cancelling_leaves_no_temp_files_and_no_multipart_uploads(tmp_path, moto_endpoint):
+@pytest.fixture
+def fresh_moto(moto_endpoint):
+    yield moto_endpoint
+    moto_reset(moto_endpoint)
+
+
+@pytest.mark.parametrize("after_files", [0, 2, 5, 9])
+async def test_cancelling_leaves_no_temp_files_and_no_multipart_uploads(
+    tmp_path, fresh_moto, after_files
+):
+    moto_endpoint = fresh_moto
     src = tmp_path / "src"
     make_tree(src, 50, (12 * MiB, 12 * MiB, 12 * MiB, 12 * MiB))
     url = f"s3://bkt/data?endpoint={moto_endpoint}&addressing=path&{SMALL}"
@@ -184,12 +194,13 @@ async def test_cancelling_leaves_no_temp_files_and_no_multipart_uploads(tmp_path
         progress = asyncio.Event()
 
         def on_progress(state: TransferProgress) -> None:
-            if state.files_done >= 5:
+            if state.files_done >= after_files:
                 progress.set()
 
         task = asyncio.create_task(upload_many(src, location, session=cloud, progress=on_progress))
-        await progress.wait()
-        await asyncio.sleep(0.2)
+        if after_files:
+            await progress.wait()
+        await asyncio.sleep(0.05 * after_files)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -204,10 +215,10 @@ async def test_cancelling_leaves_no_temp_files_and_no_multipart_uploads(tmp_path
             await task
         leftovers = [p for p in back.rglob("*") if p.name.endswith(TEMP_SUFFIX)]
         assert leftovers == []
-    moto_reset(moto_endpoint)
 
 
-async def test_hostile_keys_are_never_written_outside_the_target(tmp_path, moto_endpoint):
+async def test_hostile_keys_are_never_written_outside_the_target(tmp_path, fresh_moto):
+    moto_endpoint = fresh_moto
     url = f"s3://bkt/?endpoint={moto_endpoint}&addressing=path"
     async with Session() as cloud:
         location = open_store(url, session=cloud)
@@ -222,7 +233,6 @@ async def test_hostile_keys_are_never_written_outside_the_target(tmp_path, moto_
     assert set(report.failed) == {"../escape.txt", "a/../../escape2.txt", "/abs.txt", "x//y"}
     assert all(isinstance(e, ValueError) for e in report.failed.values())
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["file.txt"]
-    moto_reset(moto_endpoint)
 
 
 async def test_bad_arguments(tmp_path):
