@@ -6,50 +6,8 @@ Example:
     True
 """
 
-from ._core.errors import (
-    AcloudError,
-    APIStatusError,
-    AuthenticationError,
-    ClosedError,
-    ConflictError,
-    GoneError,
-    IntegrityError,
-    InvalidResponseError,
-    NotFoundError,
-    PermissionDeniedError,
-    PreconditionFailedError,
-    RateLimitError,
-    ServerError,
-    TimeoutError,
-    TransportError,
-    UnsupportedOperationError,
-    ValidationError,
-    error_class_for_status,
-    error_for_status,
-    parse_retry_after,
-)
-from ._core.extras import MissingExtraError
+from ._core.errors import *  # noqa: F403 - this module is the public face of _core.errors
+from ._core.errors import __all__ as _core_names
+from ._core.extras import MissingExtraError as MissingExtraError
 
-__all__ = [
-    "APIStatusError",
-    "AcloudError",
-    "AuthenticationError",
-    "ClosedError",
-    "ConflictError",
-    "GoneError",
-    "IntegrityError",
-    "InvalidResponseError",
-    "MissingExtraError",
-    "NotFoundError",
-    "PermissionDeniedError",
-    "PreconditionFailedError",
-    "RateLimitError",
-    "ServerError",
-    "TimeoutError",
-    "TransportError",
-    "UnsupportedOperationError",
-    "ValidationError",
-    "error_class_for_status",
-    "error_for_status",
-    "parse_retry_after",
-]
+__all__ = sorted([*_core_names, "MissingExtraError"])

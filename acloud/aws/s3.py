@@ -26,7 +26,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -349,6 +349,38 @@ class S3Client(StorageClient):
         result: tuple[str, str] = await self.session.run_blocking(_md5_b64, data)
         return result
 
+    async def _multipart(
+        self,
+        bucket: str,
+        key: str,
+        extra: dict[str, Any],
+        make_jobs: Callable[[str, dict[int, str]], Any],
+        *,
+        if_none_match: bool = False,
+    ) -> tuple[dict[str, Any], list[int]]:
+        """The one multipart lifecycle: create the upload, run the part jobs that
+        ``make_jobs(upload_id, etags)`` gives (at most ``max_concurrency`` at once; each
+        job records its part's ETag), complete in part order. Any failure or cancellation,
+        at any point, aborts the upload. Returns the completion response and part numbers."""
+        upload_id = await self._create_upload(bucket, key, extra)
+        etags: dict[int, str] = {}
+        try:
+            await run_bounded(make_jobs(upload_id, etags), self.max_concurrency)
+            numbers = sorted(etags)
+            params: dict[str, Any] = {"IfNoneMatch": "*"} if if_none_match else {}
+            resp = await self._call(
+                "complete_multipart_upload",
+                Bucket=bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": [{"PartNumber": n, "ETag": etags[n]} for n in numbers]},
+                **params,
+            )
+        except BaseException:
+            await self._abort(bucket, key, upload_id)
+            raise
+        return resp, numbers
+
     async def _multipart_upload(
         self,
         bucket: str,
@@ -357,37 +389,23 @@ class S3Client(StorageClient):
         extra: dict[str, Any],
         if_none_match: bool,
     ) -> ObjectInfo:
-        """Upload parts concurrently (at most ``max_concurrency`` in flight, so memory stays
-        near concurrency x part size); any failure or cancellation aborts the upload."""
-        upload_id = await self._create_upload(bucket, key, extra)
-        done: dict[int, tuple[str, str]] = {}
+        """Upload parts concurrently; a part is read only when a slot is free, so memory
+        stays near max_concurrency x part size. The final ETag is checked against the MD5
+        of the parts' MD5s."""
+        md5s: dict[int, str] = {}
         size = 0
 
-        async def jobs() -> AsyncIterator[Awaitable[None]]:
+        async def jobs(upload_id: str, etags: dict[int, str]) -> AsyncIterator[Awaitable[None]]:
             nonlocal size
             number = 0
             async for data in parts:
                 number += 1
                 size += len(data)
-                yield self._upload_part(bucket, key, upload_id, number, data, done)
+                yield self._upload_part(bucket, key, upload_id, number, data, etags, md5s)
 
-        try:
-            await run_bounded(jobs(), self.max_concurrency)
-            numbers = sorted(done)
-            params: dict[str, Any] = {"IfNoneMatch": "*"} if if_none_match else {}
-            resp = await self._call(
-                "complete_multipart_upload",
-                Bucket=bucket,
-                Key=key,
-                UploadId=upload_id,
-                MultipartUpload={"Parts": [{"PartNumber": n, "ETag": done[n][0]} for n in numbers]},
-                **params,
-            )
-        except BaseException:
-            await self._abort(bucket, key, upload_id)
-            raise
+        resp, numbers = await self._multipart(bucket, key, extra, jobs, if_none_match=if_none_match)
         etag = _etag(resp.get("ETag"))
-        joined = b"".join(bytes.fromhex(done[n][1]) for n in numbers)
+        joined = b"".join(bytes.fromhex(md5s[n]) for n in numbers)
         expected = f"{hashlib.md5(joined, usedforsecurity=False).hexdigest()}-{len(numbers)}"
         if etag and etag != expected:
             raise IntegrityError(f"S3 assembled {key!r} as {etag}, expected {expected}")
@@ -400,7 +418,8 @@ class S3Client(StorageClient):
         upload_id: str,
         number: int,
         data: bytes,
-        done: dict[int, tuple[str, str]],
+        etags: dict[int, str],
+        md5s: dict[int, str],
     ) -> None:
         md5_b64, md5_hex = await self._md5(data)
         resp = await self._call(
@@ -415,7 +434,8 @@ class S3Client(StorageClient):
         etag = _etag(resp["ETag"]) or ""
         if etag != md5_hex:
             raise IntegrityError(f"part {number} of {key!r}: ETag {etag} != MD5 {md5_hex}")
-        done[number] = (resp["ETag"], md5_hex)
+        etags[number] = resp["ETag"]
+        md5s[number] = md5_hex
 
     async def _create_upload(self, bucket: str, key: str, extra: dict[str, Any]) -> str:
         """Start a multipart upload. A cancellation that lands while the request is in
@@ -618,41 +638,25 @@ class S3Client(StorageClient):
     async def _multipart_copy(
         self, src: ObjectInfo, source: dict[str, str], bucket: str, key: str, extra: dict[str, Any]
     ) -> ObjectInfo:
-        upload_id = await self._create_upload(bucket, key, extra)
         part = self._part_size_for(src.size)
-        etags: dict[int, str] = {}
 
-        async def one(number: int, offset: int) -> None:
-            last = min(offset + part, src.size) - 1
-            resp = await self._call(
-                "upload_part_copy",
-                Bucket=bucket,
-                Key=key,
-                UploadId=upload_id,
-                PartNumber=number,
-                CopySource=source,
-                CopySourceRange=f"bytes={offset}-{last}",
-                CopySourceIfMatch=f'"{src.etag}"',
-            )
-            etags[number] = resp["CopyPartResult"]["ETag"]
+        def jobs(upload_id: str, etags: dict[int, str]) -> Iterator[Awaitable[None]]:
+            async def one(number: int, offset: int) -> None:
+                resp = await self._call(
+                    "upload_part_copy",
+                    Bucket=bucket,
+                    Key=key,
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    CopySource=source,
+                    CopySourceRange=f"bytes={offset}-{min(offset + part, src.size) - 1}",
+                    CopySourceIfMatch=f'"{src.etag}"',
+                )
+                etags[number] = resp["CopyPartResult"]["ETag"]
 
-        try:
-            await run_bounded(
-                (one(n, off) for n, off in enumerate(range(0, src.size, part), start=1)),
-                self.max_concurrency,
-            )
-            resp = await self._call(
-                "complete_multipart_upload",
-                Bucket=bucket,
-                Key=key,
-                UploadId=upload_id,
-                MultipartUpload={
-                    "Parts": [{"PartNumber": n, "ETag": etags[n]} for n in sorted(etags)]
-                },
-            )
-        except BaseException:
-            await self._abort(bucket, key, upload_id)
-            raise
+            return (one(n, off) for n, off in enumerate(range(0, src.size, part), start=1))
+
+        resp, _ = await self._multipart(bucket, key, extra, jobs)
         return _written(key, src.size, _etag(resp.get("ETag")), extra)
 
     async def _presign(self, bucket: str, key: str, method: str, expires_in: int) -> str:

@@ -6,18 +6,23 @@ import pytest
 
 from acloud import errors as E
 
+# Non-retried client errors: shared with the REST helper's tests.
+CLIENT_ERRORS = [
+    (400, E.ValidationError),
+    (401, E.AuthenticationError),
+    (403, E.PermissionDeniedError),
+    (404, E.NotFoundError),
+    (409, E.ConflictError),
+    (410, E.GoneError),
+    (412, E.PreconditionFailedError),
+    (422, E.ValidationError),
+]
+
 
 @pytest.mark.parametrize(
     ("status", "cls"),
     [
-        (400, E.ValidationError),
-        (401, E.AuthenticationError),
-        (403, E.PermissionDeniedError),
-        (404, E.NotFoundError),
-        (409, E.ConflictError),
-        (410, E.GoneError),
-        (412, E.PreconditionFailedError),
-        (422, E.ValidationError),
+        *CLIENT_ERRORS,
         (429, E.RateLimitError),
         (500, E.ServerError),
         (502, E.ServerError),

@@ -9,6 +9,8 @@ from acloud import errors as E
 from acloud._core.http import RestClient, path_segment
 from acloud._core.ratelimit import Rate
 
+from .test_errors import CLIENT_ERRORS
+
 TOKEN = "tok-SECRET-123"
 BASE = "https://api.example.test/v1"
 
@@ -38,19 +40,7 @@ async def client():
         yield Demo(session=cloud)
 
 
-@pytest.mark.parametrize(
-    ("status", "cls"),
-    [
-        (400, E.ValidationError),
-        (401, E.AuthenticationError),
-        (403, E.PermissionDeniedError),
-        (404, E.NotFoundError),
-        (409, E.ConflictError),
-        (410, E.GoneError),
-        (412, E.PreconditionFailedError),
-        (422, E.ValidationError),
-    ],
-)
+@pytest.mark.parametrize(("status", "cls"), CLIENT_ERRORS)
 async def test_status_becomes_typed_error_with_message(client, status, cls):
     with aioresponses() as m:
         m.get(
