@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
@@ -23,7 +25,7 @@ from .._core.errors import (
     parse_retry_after,
 )
 
-__all__ = ["error_for_code", "translate"]
+__all__ = ["error_for_code", "translate", "translating"]
 
 PROVIDER = "s3"
 
@@ -131,3 +133,15 @@ def translate(err: BaseException) -> BaseException:
     ):
         return TransportError(f"S3 transport error: {err}", provider=PROVIDER)
     return err
+
+
+@contextlib.contextmanager
+def translating() -> Iterator[None]:
+    """Raise the acloud error for whatever aiobotocore or aiohttp raises in the block."""
+    try:
+        yield
+    except Exception as err:
+        translated = translate(err)
+        if translated is err:
+            raise
+        raise translated from err

@@ -34,7 +34,7 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession
 
 from .._core.concurrency import run_bounded
-from .._core.errors import IntegrityError, NotFoundError
+from .._core.errors import APIStatusError, IntegrityError, NotFoundError
 from .._core.executor import finish_then_cancel
 from .._core.paging import Page
 from .._core.retry import RetryPolicy
@@ -43,7 +43,7 @@ from .._core.session import Session
 from ..storage.base import BucketInfo, ObjectInfo, StorageClient
 from ..storage.files import AtomicFile
 from ..storage.payload import Payload
-from ._errors import error_for_code, translate
+from ._errors import error_for_code, translating
 from ._pool import PartBody, shared_http_session_cls
 
 __all__ = ["AWSCredentials", "S3Client"]
@@ -88,6 +88,13 @@ class AWSCredentials:
 
 def _etag(value: Any) -> str | None:
     return str(value).strip('"') if value else None
+
+
+def _range(start: int, end: int | None) -> dict[str, str]:
+    """The Range parameter for bytes ``[start, end)`` (none for a whole object)."""
+    if not start and end is None:
+        return {}
+    return {"Range": f"bytes={start}-{'' if end is None else end - 1}"}
 
 
 def _md5_b64(data: bytes) -> tuple[str, str]:
@@ -207,10 +214,8 @@ class S3Client(StorageClient):
             aws_session_token=creds.session_token.get() if creds and creds.session_token else None,
             config=config,
         )
-        try:
+        with translating():
             self._client = await self._client_cm.__aenter__()
-        except Exception as err:
-            raise translate(err) from err
 
     async def _close(self) -> None:
         cm, self._client_cm, self._client = self._client_cm, None, None
@@ -225,47 +230,50 @@ class S3Client(StorageClient):
         return self._client
 
     # -- the one request path ----------------------------------------------------------
-    async def _call(self, operation: str, /, *, idempotent: bool = True, **params: Any) -> Any:
-        """Call one S3 operation with acloud's retry policy and error translation."""
-        await self._ready()
-        method = getattr(self._client, operation)
+    async def _send(self, operation: str, /, **params: Any) -> Any:
+        """One attempt of one S3 operation, errors translated, one debug line."""
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            with translating():
+                return await getattr(self._client, operation)(**params)
+        except Exception as err:
+            outcome = type(err).__name__
+            raise
+        finally:
+            log.debug(
+                "%s bucket=%s -> %s in %.1f ms",
+                operation,
+                params.get("Bucket", "-"),
+                outcome,
+                (time.perf_counter() - started) * 1000,
+            )
 
-        async def attempt(number: int) -> Any:
-            started = time.perf_counter()
-            outcome = "ok"
-            try:
-                return await method(**params)
-            except Exception as err:
-                translated = translate(err)
-                outcome = type(translated).__name__
-                if translated is err:
-                    raise
-                raise translated from err
-            finally:
-                log.debug(
-                    "%s bucket=%s -> %s in %.1f ms (attempt %d)",
-                    operation,
-                    params.get("Bucket", "-"),
-                    outcome,
-                    (time.perf_counter() - started) * 1000,
-                    number,
-                )
+    async def _call(self, operation: str, /, *, idempotent: bool = True, **params: Any) -> Any:
+        """Call one S3 operation under acloud's retry policy."""
+        await self._ready()
+        return await self._retrying(lambda: self._send(operation, **params), idempotent=idempotent)
+
+    async def _retrying(self, step: Callable[[], Awaitable[T]], *, idempotent: bool = True) -> T:
+        """Run ``step`` (one request, or one request plus reading its body) under the retry
+        policy. A step calls ``_send``, never ``_call``: retries do not nest."""
+
+        async def attempt(number: int) -> T:
+            with translating():
+                return await step()
 
         return await self.retry_policy.call(attempt, idempotent=idempotent)
 
-    async def _retrying(self, fn: Callable[[], Awaitable[T]]) -> T:
-        """Retry a composite step (a request plus reading its body) under the policy."""
+    async def _read(self, bucket: str, key: str, **params: Any) -> tuple[bytes, Any]:
+        """GET an object (or a range of it) and read its body, retried as one step."""
 
-        async def attempt(number: int) -> T:
-            try:
-                return await fn()
-            except Exception as err:
-                translated = translate(err)
-                if translated is err:
-                    raise
-                raise translated from err
+        async def step() -> tuple[bytes, Any]:
+            resp = await self._send("get_object", Bucket=bucket, Key=key, **params)
+            async with resp["Body"] as body:
+                data: bytes = await body.read()
+            return data, resp
 
-        return await self.retry_policy.call(attempt, idempotent=True)
+        return await self._retrying(step)
 
     # -- validation ------------------------------------------------------------------
     def _validate_bucket(self, bucket: str) -> None:
@@ -466,96 +474,56 @@ class S3Client(StorageClient):
     async def _stream(
         self, bucket: str, key: str, start: int, end: int | None, chunk_size: int
     ) -> AsyncIterator[bytes]:
-        params: dict[str, Any] = {"Bucket": bucket, "Key": key}
-        if start or end is not None:
-            params["Range"] = f"bytes={start}-{'' if end is None else end - 1}"
         try:
+            params: dict[str, Any] = {"Bucket": bucket, "Key": key, **_range(start, end)}
             resp = await self._call("get_object", **params)
-        except Exception as err:
-            if getattr(err, "status", None) == 416:  # the range starts past the end
+        except APIStatusError as err:
+            if err.status == 416:  # the range starts past the end
                 return
             raise
-        body = resp["Body"]
-        async with body:
-            try:
+        async with resp["Body"] as body:
+            with translating():
                 while chunk := await body.read(chunk_size):
                     yield chunk
-            except Exception as err:
-                translated = translate(err)
-                if translated is err:
-                    raise
-                raise translated from err
 
-    async def get_object(
-        self, bucket: str, key: str, *, start: int = 0, end: int | None = None
-    ) -> bytes:
-        """An object's bytes (``[start, end)`` when given); whole reads are MD5-verified."""
-        self._check(bucket, key)
-
-        async def read() -> bytes:
-            return b"".join(
-                [c async for c in self.stream_object(bucket, key, start=start, end=end)]
-            )
-
-        if start or end is not None:
-            return await self._retrying(read)
-
-        async def read_verified() -> bytes:
-            resp = await self._call("get_object", Bucket=bucket, Key=key)
-            async with resp["Body"] as body:
-                data: bytes = await body.read()
+    async def _get(self, bucket: str, key: str, start: int, end: int | None) -> bytes:
+        """One retried GET; a whole object is checked against its MD5 ETag."""
+        ranged = _range(start, end)
+        try:
+            data, resp = await self._read(bucket, key, **ranged)
+        except APIStatusError as err:
+            if ranged and err.status == 416:  # the range starts past the end
+                return b""
+            raise
+        if not ranged:
             await self._verify_md5(key, _etag(resp.get("ETag")), data, resp)
-            return data
-
-        await self._ready()
-        return await self._retrying(read_verified)
+        return data
 
     async def _verify_md5(self, key: str, etag: str | None, data: bytes, resp: Any) -> None:
         if not etag or "-" in etag or resp.get("SSEKMSKeyId") or resp.get("SSECustomerAlgorithm"):
             return
-        actual = await self.session.run_blocking(
-            lambda: hashlib.md5(data, usedforsecurity=False).hexdigest()
-        )
+        actual = (await self._md5(data))[1]
         if actual != etag:
             raise IntegrityError(f"{key!r}: received MD5 {actual}, ETag says {etag}")
 
     async def _download_into(self, bucket: str, key: str, info: ObjectInfo, f: AtomicFile) -> None:
         """Concurrent ranged GETs written at their offsets; each part pinned to the ETag."""
+        pin = f'"{info.etag}"'
         if info.size <= self.multipart_threshold:
-
-            async def whole() -> None:
-                resp = await self._call(
-                    "get_object", Bucket=bucket, Key=key, IfMatch=f'"{info.etag}"'
-                )
-                async with resp["Body"] as body:
-                    data: bytes = await body.read()
-                await self._verify_md5(key, info.etag, data, resp)
-                await f.write_at(0, data)
-
-            await self._retrying(whole)
+            data, resp = await self._read(bucket, key, IfMatch=pin)
+            await self._verify_md5(key, info.etag, data, resp)
+            await f.write_at(0, data)
             return
         part = self._part_size_for(info.size)
 
         async def one(offset: int) -> None:
-            length = min(part, info.size - offset)
-
-            async def fetch() -> None:
-                resp = await self._call(
-                    "get_object",
-                    Bucket=bucket,
-                    Key=key,
-                    Range=f"bytes={offset}-{offset + length - 1}",
-                    IfMatch=f'"{info.etag}"',
+            end = min(offset + part, info.size)
+            data, _ = await self._read(bucket, key, IfMatch=pin, **_range(offset, end))
+            if len(data) != end - offset:
+                raise IntegrityError(
+                    f"{key!r}: got {len(data)} bytes at {offset}, not {end - offset}"
                 )
-                async with resp["Body"] as body:
-                    data: bytes = await body.read()
-                if len(data) != length:
-                    raise IntegrityError(
-                        f"{key!r}: got {len(data)} bytes at {offset}, not {length}"
-                    )
-                await f.write_at(offset, data)
-
-            await self._retrying(fetch)
+            await f.write_at(offset, data)
 
         await run_bounded((one(off) for off in range(0, info.size, part)), self.max_concurrency)
 

@@ -292,7 +292,18 @@ class StorageClient(AsyncClient, abc.ABC):
         self, bucket: str, key: str, *, start: int = 0, end: int | None = None
     ) -> bytes:
         """An object's bytes (``[start, end)`` of it when given) in memory."""
-        return b"".join([c async for c in self.stream_object(bucket, key, start=start, end=end)])
+        self._check(bucket, key)
+        _check_range(start, end)
+        await self._ready()
+        if end is not None and end == start:
+            await self._stat(bucket, key)  # still a NotFoundError for a missing object
+            return b""
+        return await self._get(bucket, key, start, end)
+
+    async def _get(self, bucket: str, key: str, start: int, end: int | None) -> bytes:
+        """An object's bytes ``[start, end)``; providers with a better single read override."""
+        chunks = self._stream(bucket, key, start, end, self.default_chunk_size)
+        return b"".join([chunk async for chunk in chunks])
 
     async def stat_object(self, bucket: str, key: str) -> ObjectInfo:
         """An object's size, etag, dates, content type and metadata (NotFoundError if absent)."""

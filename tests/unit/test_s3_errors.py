@@ -163,3 +163,18 @@ def test_part_size_grows_to_stay_within_10000_parts():
     assert (grown - MiB) * 10_000 < 5 * 1024**4
     with pytest.raises(ValueError, match="at least"):
         S3Client(part_size=4 * MiB)
+
+
+@pytest.mark.parametrize("ranged", [False, True])
+async def test_retries_do_not_nest(s3, ranged):
+    # A read is one retried step (request + body): 3 attempts mean 3 requests, not 3 x 3.
+    url = re.compile(rf"{ENDPOINT}/bucket/key.*")
+    with aioresponses() as m:
+        for _ in range(12):
+            m.get(url, status=503, body=error_xml("ServiceUnavailable", "try later"))
+        with pytest.raises(E.ServerError):
+            if ranged:
+                await s3.get_object("bucket", "key", start=1, end=5)
+            else:
+                await s3.get_object("bucket", "key")
+        assert sum(len(v) for v in m.requests.values()) == 3
