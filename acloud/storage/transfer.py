@@ -395,21 +395,22 @@ async def _run(
                 if compare is not None or delete:
                     existing = {e.key: e async for e in _entries(d, session)}
                 seen: set[str] = set()
-                keys_filter = set(keys) if keys is not None else None
+                wanted = set(keys) if keys is not None else None
+
+                async def source() -> AsyncIterator[_Entry]:
+                    async for entry in _entries(s, session):
+                        if wanted is None or entry.key in wanted:
+                            seen.add(entry.key)
+                            yield entry
 
                 async def skip(entry: _Entry) -> bool:
-                    seen.add(entry.key)
-                    if keys_filter is not None and entry.key not in keys_filter:
-                        return True
                     if compare is None:
                         return False
                     return await _up_to_date(entry, existing.get(entry.key), s, d, compare, session)
 
-                await engine.run(_entries(s, session), skip)
-                if keys_filter is not None:
-                    engine.report.skipped = [k for k in engine.report.skipped if k in keys_filter]
-                    for missing in sorted(keys_filter - seen):
-                        engine.report.failed[missing] = _not_found(missing)
+                await engine.run(source(), skip)
+                for missing in sorted((wanted or set()) - seen):
+                    engine.report.failed[missing] = _not_found(missing)
                 if delete:
                     extra = sorted(set(existing) - seen)
                     if not dry_run:

@@ -268,3 +268,25 @@ async def test_progress_bar(tmp_path, capsys):
     assert len(report.ok) == 20
     shown = capsys.readouterr().err
     assert "20/20 files" in shown  # tqdm's bar, on standard error
+
+
+async def test_copy_many_of_selected_keys(tmp_path):
+    src = tmp_path / "src"
+    make_tree(src, 30)
+    root = tmp_path / "store"
+    async with Session() as cloud:
+        await cloud.local(root).create_bucket("b")
+        await upload_many(src, f"local://b/from?root={root}", session=cloud)
+        chosen = ["d0/file-0000.bin", "d5/file-0015.bin"]
+        report = await copy_many(
+            f"local://b/from?root={root}",
+            f"local://b/to?root={root}",
+            keys=[*chosen, "not/there.bin"],
+            session=cloud,
+        )
+        assert sorted(report.ok) == chosen
+        assert report.skipped == []  # unselected keys are not part of the report
+        assert set(report.failed) == {"not/there.bin"}
+        assert isinstance(report.failed["not/there.bin"], FileNotFoundError)
+        copied = await cloud.local(root).list_objects("b", prefix="to/")
+        assert copied == [f"to/{k}" for k in chosen]
