@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import ssl as _ssl
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -40,6 +40,7 @@ __all__ = ["Session"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
+C = TypeVar("C", bound="AsyncClient")
 
 USER_AGENT = f"acloud/{__version__}"
 
@@ -101,6 +102,7 @@ class Session:
         self._http: aiohttp.ClientSession | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._clients: weakref.WeakSet[AsyncClient] = weakref.WeakSet()
+        self._shared: dict[Hashable, AsyncClient] = {}
 
     # -- lifecycle -------------------------------------------------------------------
     async def open(self) -> Self:
@@ -135,6 +137,7 @@ class Session:
         self._state = _State.CLOSED
         clients = list(self._clients)
         self._clients.clear()
+        self._shared.clear()
         try:
             for client in clients:
                 await client.close()
@@ -193,6 +196,15 @@ class Session:
     async def run_blocking(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a blocking call in this Session's thread pool, off the event loop."""
         return await run_in(self.executor, fn, *args, **kwargs)
+
+    def shared_client(self, key: Hashable, factory: Callable[[], C]) -> C:
+        """The client this Session keeps for ``key`` (a store configuration), made by
+        ``factory`` on first use or after it was closed. Store URLs that name the same
+        store get the same client, so copies within a store stay server-side."""
+        client = self._shared.get(key)
+        if client is None or client.closed:
+            client = self._shared[key] = factory()
+        return client  # type: ignore[return-value]
 
     def _register(self, client: AsyncClient) -> None:
         if self._state is _State.CLOSED:

@@ -321,8 +321,8 @@ async def copy_object_between(
     dst_bucket: str,
     dst_key: str,
 ) -> ObjectInfo:
-    """Copy one object between any two stores: server-side within one client, otherwise
-    streamed through memory (content type and metadata kept)."""
+    """Copy one object between any two stores: server-side within one store (the same
+    client), otherwise streamed through memory (content type and metadata kept)."""
     if src is dst:
         return await dst.copy_object(src_bucket, src_key, dst_bucket, dst_key)
     info = await src.stat_object(src_bucket, src_key)
@@ -534,8 +534,9 @@ async def copy_many(
 ) -> TransferReport:
     """Copy objects from one store location to another (any two providers).
 
-    Data is streamed through memory, never through local disk; within one client the copy
-    is server-side. ``keys`` (relative to ``src``) limits the copy to those objects.
+    Data is streamed through memory, never through local disk; within one store (one
+    client of the Session) the copy is server-side. ``keys`` (relative to ``src``) limits
+    the copy to those objects.
     """
     return await _run(
         src,

@@ -143,11 +143,22 @@ class FolderLocation(Location):
 
 
 def _make_client(parsed: StoreURL, session: Session | None, options: dict[str, Any]) -> Any:
+    """The client for a URL's store. Within a Session, one client per configuration
+    (scheme and options): two URLs of one store share it."""
     opts = {**parsed.options, **options}
-    client = _client_for(parsed.scheme, opts, session)
-    if opts:
-        raise ValueError(f"unknown option(s) for {parsed.scheme}:// stores: {', '.join(opts)}")
-    return client
+
+    def build() -> Any:
+        remaining = dict(opts)
+        client = _client_for(parsed.scheme, remaining, session)
+        if remaining:
+            unknown = ", ".join(remaining)
+            raise ValueError(f"unknown option(s) for {parsed.scheme}:// stores: {unknown}")
+        return client
+
+    if session is None:
+        return build()
+    key = ("store", parsed.scheme, tuple(sorted((k, repr(v)) for k, v in opts.items())))
+    return session.shared_client(key, build)
 
 
 def _client_for(scheme: str, opts: dict[str, Any], session: Session | None) -> Any:

@@ -290,3 +290,27 @@ async def test_copy_many_of_selected_keys(tmp_path):
         assert isinstance(report.failed["not/there.bin"], FileNotFoundError)
         copied = await cloud.local(root).list_objects("b", prefix="to/")
         assert copied == [f"to/{k}" for k in chosen]
+
+
+async def test_copies_within_one_store_are_server_side(tmp_path, fresh_moto):
+    from .test_s3 import RequestCounter
+
+    src = tmp_path / "src"
+    make_tree(src, 12)
+    base = f"?endpoint={fresh_moto}&addressing=path"
+    async with Session() as cloud:
+        origin = open_store(f"s3://bkt/a{base}", session=cloud)
+        assert isinstance(origin, StoreLocation)
+        await origin.client.create_bucket("bkt")
+        await upload_many(src, origin, session=cloud, raise_on_error=True)
+        # the same store named twice is one client of the Session...
+        target = open_store(f"s3://bkt/b{base}", session=cloud)
+        assert isinstance(target, StoreLocation)
+        assert target.client is origin.client
+        counter = RequestCounter(origin.client)
+        report = await copy_many(f"s3://bkt/a{base}", f"s3://bkt/b{base}", session=cloud)
+        assert len(report.ok) == 12
+        # ...so the bytes never leave the server
+        assert counter.counts["CopyObject"] == 12
+        assert counter.counts["PutObject"] == 0
+        assert counter.counts["GetObject"] == 0
