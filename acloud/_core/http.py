@@ -9,14 +9,16 @@ contains a secret.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json as _json
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import quote
 
 import aiohttp
+import aiohttp.payload
 from aiolimiter import AsyncLimiter
 
 from .client import AsyncClient
@@ -29,9 +31,33 @@ from .errors import (
     parse_retry_after,
 )
 
-__all__ = ["IDEMPOTENT_METHODS", "RestClient", "path_segment"]
+__all__ = ["IDEMPOTENT_METHODS", "RestClient", "ViewPayload", "path_segment"]
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+_WRITE_SLICE = 64 * 1024
+
+
+class ViewPayload(aiohttp.payload.Payload):
+    """A request body sent from a memoryview in 64 KiB slices: never copied whole, never
+    one blocking-sized write, and sendable again by a retry."""
+
+    def __init__(self, data: bytes | bytearray | memoryview) -> None:
+        view = memoryview(data).cast("B")
+        super().__init__(view, content_type="application/octet-stream")
+        self._size = view.nbytes
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        return self._value.tobytes().decode(encoding, errors)  # type: ignore[no-any-return]
+
+    async def write(self, writer: Any) -> None:
+        await self.write_with_length(writer, None)
+
+    async def write_with_length(self, writer: Any, content_length: int | None) -> None:
+        view: memoryview = self._value
+        if content_length is not None:
+            view = view[:content_length]
+        for start in range(0, view.nbytes, _WRITE_SLICE):
+            await writer.write(view[start : start + _WRITE_SLICE])
 
 
 def path_segment(value: str | int) -> str:
@@ -79,8 +105,8 @@ class RestClient(AsyncClient):
         return logging.getLogger(f"acloud.{self.provider}")
 
     # -- hooks -----------------------------------------------------------------------
-    def _auth_headers(self) -> Mapping[str, str]:
-        """Headers that authenticate a request (never logged)."""
+    async def _auth_headers(self) -> Mapping[str, str]:
+        """Headers that authenticate a request (never logged); async, for token refresh."""
         return {}
 
     def _limiters(self, method: str, path: str) -> Sequence[AsyncLimiter]:
@@ -99,6 +125,71 @@ class RestClient(AsyncClient):
         return body
 
     # -- the request -----------------------------------------------------------------
+    def _url(self, path: str) -> str:
+        """An absolute URL for ``path`` (absolute URLs, e.g. upload session URIs, pass)."""
+        if path.startswith(("http://", "https://")):
+            return path
+        return self._base_url.rstrip("/") + path
+
+    @contextlib.asynccontextmanager
+    async def _response(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        attempt: int = 1,
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """ONE attempt of one request: rate-limit buckets, auth header, the request, a
+        typed error for an error status (its body read and parsed), transport failures
+        translated, one debug line. Yields the response with its body unread, so callers
+        can stream it; the connection goes back to the pool when the block ends."""
+        session = await self._ready()
+        method = method.upper()
+        for limiter in self._limiters(method, path):
+            await limiter.acquire()
+        all_headers = {"Accept": "application/json", **(await self._auth_headers())}
+        if headers:
+            all_headers.update(headers)
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            data = ViewPayload(data)
+        log_path = path if not path.startswith(("http://", "https://")) else "<session URI>"
+        started = time.perf_counter()
+        status = 0
+        try:
+            async with session.http.request(
+                method,
+                self._url(path),
+                params=_clean_params(params),
+                json=json,
+                data=data,
+                headers=all_headers,
+                allow_redirects=False,
+            ) as resp:
+                status = resp.status
+                if status >= 400:
+                    raise self._status_error(resp, self._parse_body(resp, await resp.read()))
+                yield resp
+        except asyncio.TimeoutError as err:
+            raise TimeoutError(f"{method} {log_path} timed out", provider=self.provider) from err
+        except aiohttp.ClientError as err:
+            raise TransportError(
+                f"{method} {log_path} failed: {type(err).__name__}: {err}",
+                provider=self.provider,
+            ) from err
+        finally:
+            self._log.debug(
+                "%s %s -> %s in %.1f ms (attempt %d)",
+                method,
+                log_path,
+                status or "no response",
+                (time.perf_counter() - started) * 1000,
+                attempt,
+            )
+
     async def _request(
         self,
         method: str,
@@ -111,47 +202,14 @@ class RestClient(AsyncClient):
         idempotent: bool | None = None,
     ) -> Any:
         """Send one request (with retries) and return the parsed, unwrapped body."""
-        session = await self._ready()
-        method = method.upper()
-        url = self._base_url.rstrip("/") + path
-        query = _clean_params(params)
         if idempotent is None:
-            idempotent = method in IDEMPOTENT_METHODS
+            idempotent = method.upper() in IDEMPOTENT_METHODS
 
         async def attempt(number: int) -> Any:
-            for limiter in self._limiters(method, path):
-                await limiter.acquire()
-            all_headers = {"Accept": "application/json", **self._auth_headers()}
-            if headers:
-                all_headers.update(headers)
-            started = time.perf_counter()
-            status = 0
-            try:
-                async with session.http.request(
-                    method, url, params=query, json=json, data=data, headers=all_headers
-                ) as resp:
-                    status = resp.status
-                    raw = await resp.read()
-                    body = self._parse_body(resp, raw)
-                    if status >= 400:
-                        raise self._status_error(resp, body)
-                    return self._unwrap(body)
-            except asyncio.TimeoutError as err:
-                raise TimeoutError(f"{method} {path} timed out", provider=self.provider) from err
-            except aiohttp.ClientError as err:
-                raise TransportError(
-                    f"{method} {path} failed: {type(err).__name__}: {err}",
-                    provider=self.provider,
-                ) from err
-            finally:
-                self._log.debug(
-                    "%s %s -> %s in %.1f ms (attempt %d)",
-                    method,
-                    path,
-                    status or "no response",
-                    (time.perf_counter() - started) * 1000,
-                    number,
-                )
+            async with self._response(
+                method, path, params=params, json=json, data=data, headers=headers, attempt=number
+            ) as resp:
+                return self._unwrap(self._parse_body(resp, await resp.read()))
 
         return await self.retry_policy.call(attempt, idempotent=idempotent)
 

@@ -17,9 +17,9 @@ import aiohttp
 import aiohttp.payload
 from aiobotocore.httpsession import AIOHTTPSession
 
-__all__ = ["PartBody", "shared_http_session_cls"]
+from .._core.http import ViewPayload
 
-_CHUNK = 64 * 1024
+__all__ = ["PartBody", "shared_http_session_cls"]
 
 if list(inspect.signature(AIOHTTPSession._get_session).parameters) != ["self", "proxy_url"]:
     raise ImportError(  # pragma: no cover - guards an aiobotocore upgrade
@@ -61,26 +61,7 @@ class PartBody:
         return self._pos
 
     def payload(self) -> aiohttp.payload.Payload:
-        return _ViewPayload(self._view)
-
-
-class _ViewPayload(aiohttp.payload.Payload):
-    def __init__(self, view: memoryview) -> None:
-        super().__init__(view, content_type="application/octet-stream")
-        self._size = view.nbytes
-
-    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
-        return self._value.tobytes().decode(encoding, errors)  # type: ignore[no-any-return]
-
-    async def write(self, writer: Any) -> None:
-        await self.write_with_length(writer, None)
-
-    async def write_with_length(self, writer: Any, content_length: int | None) -> None:
-        view: memoryview = self._value
-        if content_length is not None:
-            view = view[:content_length]
-        for start in range(0, view.nbytes, _CHUNK):
-            await writer.write(view[start : start + _CHUNK])
+        return ViewPayload(self._view)
 
 
 class _SharedPoolView:

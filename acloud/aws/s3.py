@@ -18,7 +18,6 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import hashlib
 import ipaddress
@@ -41,7 +40,7 @@ from .._core.retry import RetryPolicy
 from .._core.secrets import Secret
 from .._core.session import Session
 from ..storage.base import BucketInfo, ObjectInfo, StorageClient
-from ..storage.files import AtomicFile
+from ..storage.checksums import md5_of, off_loop
 from ..storage.payload import Payload
 from ._errors import error_for_code, translating
 from ._pool import PartBody, shared_http_session_cls
@@ -56,7 +55,6 @@ MIN_PART_SIZE = 5 * MiB
 MAX_PARTS = 10_000
 MAX_SINGLE_COPY = 5 * 1024 * MiB
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
-INLINE_HASH_LIMIT = 64 * 1024
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
@@ -95,11 +93,6 @@ def _range(start: int, end: int | None) -> dict[str, str]:
     if not start and end is None:
         return {}
     return {"Range": f"bytes={start}-{'' if end is None else end - 1}"}
-
-
-def _md5_b64(data: bytes) -> tuple[str, str]:
-    digest = hashlib.md5(data, usedforsecurity=False)
-    return base64.b64encode(digest.digest()).decode(), digest.hexdigest()
 
 
 def _info_from_head(key: str, head: dict[str, Any]) -> ObjectInfo:
@@ -350,12 +343,8 @@ class S3Client(StorageClient):
         return _written(key, len(data), etag, extra)
 
     async def _md5(self, data: bytes) -> tuple[str, str]:
-        """MD5 (base64, hex) of a body: in the thread pool, except for tiny bodies, which
-        hash in microseconds, less than the thread hop would cost."""
-        if len(data) <= INLINE_HASH_LIMIT:
-            return _md5_b64(data)
-        result: tuple[str, str] = await self.session.run_blocking(_md5_b64, data)
-        return result
+        """MD5 (base64, hex) of a body, off the loop unless tiny."""
+        return await off_loop(self.session.run_blocking, md5_of, data)
 
     async def _multipart(
         self,
@@ -506,26 +495,19 @@ class S3Client(StorageClient):
         if actual != etag:
             raise IntegrityError(f"{key!r}: received MD5 {actual}, ETag says {etag}")
 
-    async def _download_into(self, bucket: str, key: str, info: ObjectInfo, f: AtomicFile) -> None:
-        """Concurrent ranged GETs written at their offsets; each part pinned to the ETag."""
-        pin = f'"{info.etag}"'
+    def _download_part_size(self, info: ObjectInfo) -> int:
         if info.size <= self.multipart_threshold:
-            data, resp = await self._read(bucket, key, IfMatch=pin)
+            return self.multipart_threshold
+        return self._part_size_for(info.size)
+
+    async def _read_version(
+        self, bucket: str, key: str, info: ObjectInfo, start: int, end: int | None
+    ) -> bytes:
+        """A GET pinned to the ETag; a whole object is checked against its MD5 ETag."""
+        data, resp = await self._read(bucket, key, IfMatch=f'"{info.etag}"', **_range(start, end))
+        if not start and end is None:
             await self._verify_md5(key, info.etag, data, resp)
-            await f.write_at(0, data)
-            return
-        part = self._part_size_for(info.size)
-
-        async def one(offset: int) -> None:
-            end = min(offset + part, info.size)
-            data, _ = await self._read(bucket, key, IfMatch=pin, **_range(offset, end))
-            if len(data) != end - offset:
-                raise IntegrityError(
-                    f"{key!r}: got {len(data)} bytes at {offset}, not {end - offset}"
-                )
-            await f.write_at(offset, data)
-
-        await run_bounded((one(off) for off in range(0, info.size, part)), self.max_concurrency)
+        return data
 
     async def _stat(self, bucket: str, key: str) -> ObjectInfo:
         return _info_from_head(key, await self._call("head_object", Bucket=bucket, Key=key))

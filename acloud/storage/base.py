@@ -28,7 +28,8 @@ from datetime import datetime
 from typing import Any, Literal, overload
 
 from .._core.client import AsyncClient
-from .._core.errors import ConflictError, NotFoundError
+from .._core.concurrency import run_bounded
+from .._core.errors import ConflictError, IntegrityError, NotFoundError
 from .._core.paging import AsyncPager, Page
 from .files import AtomicFile
 from .payload import Body, Payload
@@ -51,6 +52,8 @@ class ObjectInfo:
         content_type: its MIME type when known.
         metadata: user metadata (lower-case keys).
         is_prefix: True for the common prefixes of a delimited listing.
+        version: the store's version of this object when it has one (GCS generation,
+            Azure version id); reads of one download are pinned to it.
     """
 
     key: str
@@ -60,6 +63,7 @@ class ObjectInfo:
     content_type: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
     is_prefix: bool = False
+    version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,8 @@ class StorageClient(AsyncClient, abc.ABC):
     """
 
     default_chunk_size: int = DEFAULT_CHUNK_SIZE
+    max_concurrency: int = 8
+    """Requests in flight at once within one call (parts, ranges, deletes)."""
 
     @classmethod
     def from_url(cls, url: str, *, session: Any = None, **options: Any) -> StorageClient:
@@ -186,9 +192,8 @@ class StorageClient(AsyncClient, abc.ABC):
         """Delete one object; a missing object is not an error."""
 
     async def _delete_many(self, bucket: str, keys: list[str]) -> None:
-        """Delete many objects; providers with a batch API override this."""
-        for key in keys:
-            await self._delete(bucket, key)
+        """Delete many objects, ``max_concurrency`` at once; batch APIs override this."""
+        await run_bounded((self._delete(bucket, key) for key in keys), self.max_concurrency)
 
     @abc.abstractmethod
     async def _copy(
@@ -506,10 +511,41 @@ class StorageClient(AsyncClient, abc.ABC):
             await self._download_into(bucket, object_name, info, f)
         return info
 
+    def _download_part_size(self, info: ObjectInfo) -> int | None:
+        """Hook: the part size for ranged, version-pinned downloads of ``info`` (None
+        streams the object in one read). Objects up to this size are read in one request."""
+        return None
+
+    async def _read_version(
+        self, bucket: str, key: str, info: ObjectInfo, start: int, end: int | None
+    ) -> bytes:
+        """Hook: bytes ``[start, end)`` of exactly the version ``info`` describes (a
+        PreconditionFailedError if it changed), retried as one step; a whole-object read
+        (``start == 0 and end is None``) is verified against the store's checksum."""
+        raise NotImplementedError
+
     async def _download_into(self, bucket: str, key: str, info: ObjectInfo, f: AtomicFile) -> None:
-        """Write the object into ``f``; providers override for parallel ranged reads."""
-        async for chunk in self._stream(bucket, key, 0, None, self.default_chunk_size):
-            await f.write(chunk)
+        """Write the object into ``f``: concurrent ranged reads, each pinned to the version
+        ``info`` describes, written at their offsets; or one streamed read."""
+        part = self._download_part_size(info)
+        if part is None:
+            async for chunk in self._stream(bucket, key, 0, None, self.default_chunk_size):
+                await f.write(chunk)
+            return
+        if info.size <= part:
+            await f.write_at(0, await self._read_version(bucket, key, info, 0, None))
+            return
+
+        async def one(offset: int) -> None:
+            end = min(offset + part, info.size)
+            data = await self._read_version(bucket, key, info, offset, end)
+            if len(data) != end - offset:
+                raise IntegrityError(
+                    f"{key!r}: got {len(data)} bytes at {offset}, not {end - offset}"
+                )
+            await f.write_at(offset, data)
+
+        await run_bounded((one(off) for off in range(0, info.size, part)), self.max_concurrency)
 
     async def get_metadata(self, bucket: str, object_name: str) -> dict[str, Any]:
         """The seed's metadata dict: size, etag, last_modified, content_type, metadata."""

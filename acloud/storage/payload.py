@@ -10,7 +10,7 @@ import stat
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import Any, Union
 
-__all__ = ["Body", "Payload"]
+__all__ = ["Body", "Payload", "mark_last"]
 
 Body = Union[bytes, bytearray, memoryview, "os.PathLike[str]", AsyncIterable[bytes]]
 """What an upload accepts: bytes-like, a path (``pathlib.Path``) or an async iterable."""
@@ -111,3 +111,23 @@ class Payload:
         if self.size is not None:
             return await self.read_at(0, self.size)
         return b"".join([c async for c in self.chunks(1 << 20)])
+
+
+async def mark_last(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[bytes, bool]]:
+    """Pair each chunk with whether it is the last one (one chunk of read-ahead).
+
+    Example:
+        >>> import asyncio
+        >>> async def demo():
+        ...     async def gen():
+        ...         yield b"a"
+        ...         yield b"b"
+        ...     return [pair async for pair in mark_last(gen())]
+        >>> asyncio.run(demo())
+        [(b'a', False), (b'b', True)]
+    """
+    current = await anext(chunks, None)
+    while current is not None:
+        following = await anext(chunks, None)
+        yield current, following is None
+        current = following

@@ -23,7 +23,7 @@ class Demo(RestClient):
         self._base_url = BASE
         self.acquired = 0
 
-    def _auth_headers(self):
+    async def _auth_headers(self):
         return {"Authorization": f"Bearer {TOKEN}"}
 
     def _limiters(self, method, path):

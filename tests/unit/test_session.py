@@ -2,6 +2,7 @@ import asyncio
 import gc
 import warnings
 
+import aiohttp
 import pytest
 
 import acloud
@@ -128,3 +129,27 @@ def test_bad_options_are_value_errors():
 
 def test_repr():
     assert "new" in repr(acloud.Session())
+
+
+async def test_a_dropped_connection_is_not_silently_resent_by_aiohttp():
+    """acloud's retry policy owns retries: aiohttp's hidden one-time re-send of an
+    idempotent request on a dropped connection is off (a resumable upload must ask the
+    server what it kept before re-sending anything)."""
+    connections = 0
+
+    async def drop(reader, writer):
+        nonlocal connections
+        connections += 1
+        await reader.read(1)
+        writer.transport.abort()
+
+    server = await asyncio.start_server(drop, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with Session() as cloud:
+            with pytest.raises(aiohttp.ClientError):
+                await cloud.http.put(f"http://127.0.0.1:{port}/x", data=b"body")
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert connections == 1

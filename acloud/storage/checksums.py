@@ -1,0 +1,85 @@
+"""Checksums of bodies: MD5 (and CRC32C where a store uses it), hashed off the event loop.
+
+Tiny bodies hash in microseconds, less than a hop to the thread pool costs, so they are
+hashed inline; anything larger goes to the Session's thread pool.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+__all__ = ["INLINE_HASH_LIMIT", "RunningChecksums", "md5_of", "off_loop"]
+
+INLINE_HASH_LIMIT = 64 * 1024
+T = TypeVar("T")
+
+
+async def off_loop(
+    run: Callable[..., Awaitable[Any]], fn: Callable[[Any], T], data: bytes | memoryview
+) -> T:
+    """``fn(data)``: inline for tiny bodies, else in the thread pool ``run`` stands for."""
+    if len(data) <= INLINE_HASH_LIMIT:
+        return fn(data)
+    result: T = await run(fn, data)
+    return result
+
+
+def md5_of(data: bytes | memoryview) -> tuple[str, str]:
+    """The MD5 of ``data`` as (base64, hex).
+
+    Example:
+        >>> md5_of(b"")
+        ('1B2M2Y8AsgTpgAmY7PhCfg==', 'd41d8cd98f00b204e9800998ecf8427e')
+    """
+    digest = hashlib.md5(data, usedforsecurity=False)
+    return base64.b64encode(digest.digest()).decode(), digest.hexdigest()
+
+
+class RunningChecksums:
+    """MD5 and, when ``crc32c`` is set, CRC32C of a body fed in pieces, in order.
+
+    Example:
+        >>> sums = RunningChecksums(crc32c=True)
+        >>> sums.update(b"hello ")
+        >>> sums.update(b"world")
+        >>> sums.md5_hex, sums.crc32c_b64
+        ('5eb63bbbe01eeed093cb22bb8f5acdc3', 'yZRlqg==')
+    """
+
+    def __init__(self, *, crc32c: bool = False) -> None:
+        self._md5 = hashlib.md5(usedforsecurity=False)
+        self._crc: Any = None
+        if crc32c:
+            import google_crc32c  # the gcp extra's dependency
+
+            self._crc = google_crc32c.Checksum()  # type: ignore[no-untyped-call]
+
+    def update(self, data: bytes | memoryview) -> None:
+        """Add the next piece (blocking for large pieces: see :meth:`add`)."""
+        self._md5.update(data)
+        if self._crc is not None:
+            self._crc.update(bytes(data) if isinstance(data, memoryview) else data)
+
+    async def add(self, data: bytes | memoryview, run: Callable[..., Awaitable[Any]]) -> None:
+        """Add the next piece, off the loop unless it is tiny."""
+        await off_loop(run, self.update, data)
+
+    @property
+    def md5_hex(self) -> str:
+        """The MD5 so far, hex."""
+        return self._md5.hexdigest()
+
+    @property
+    def md5_b64(self) -> str:
+        """The MD5 so far, base64 (GCS ``md5Hash``, Azure ``Content-MD5``)."""
+        return base64.b64encode(self._md5.digest()).decode()
+
+    @property
+    def crc32c_b64(self) -> str | None:
+        """The CRC32C so far, big-endian base64 (GCS ``crc32c``), when computed."""
+        if self._crc is None:
+            return None
+        return base64.b64encode(self._crc.digest()).decode()
