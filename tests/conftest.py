@@ -10,7 +10,7 @@ import aiohttp
 import aioresponses.core
 import pytest
 
-from .servers import moto_server
+from .servers import azurite_server, gcs_server, moto_server
 
 # aioresponses 0.7.9 builds ClientResponse without the `stream_writer` argument that
 # aiohttp 3.14 requires (pnuckowski/aioresponses#289, still open). Until a fixed release
@@ -31,6 +31,57 @@ def moto_endpoint() -> Iterator[str]:
     """A moto S3 server for the whole test session (reset by the tests that need it)."""
     with moto_server() as endpoint:
         yield endpoint
+
+
+@pytest.fixture(scope="session")
+def gcs_endpoint() -> Iterator[str]:
+    """A gcp-storage-emulator for the whole test session (wiped by the tests)."""
+    with gcs_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def azurite_connection_string() -> Iterator[str]:
+    """An Azurite blob server for the whole test session."""
+    with azurite_server() as connection_string:
+        yield connection_string
+
+
+@pytest.fixture(scope="session")
+def gcs_service_account() -> dict[str, str]:
+    """A service-account key of a made-up account, with a real RSA key (for signing)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return {
+        "type": "service_account",
+        "project_id": "acloud-test",
+        "private_key_id": "0123456789abcdef",
+        "private_key": pem,
+        "client_email": "acloud-test@acloud-test.iam.gserviceaccount.com",
+        "client_id": "1234567890",
+        "token_uri": "http://127.0.0.1:9/token",
+    }
+
+
+@pytest.fixture(autouse=True)
+def _cloud_test_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never let a developer's real Google or Azure configuration leak into a test."""
+    for name in (
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "GOOGLE_CLOUD_PROJECT",
+        "STORAGE_EMULATOR_HOST",
+        "AZURE_STORAGE_CONNECTION_STRING",
+        "AZURE_STORAGE_ACCOUNT_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", "/nonexistent/acloud-tests/gcloud")
 
 
 @pytest.fixture(autouse=True)

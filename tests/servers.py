@@ -87,3 +87,62 @@ def moto_reset(endpoint: str) -> None:
     req = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
     with urllib.request.urlopen(req, timeout=10):
         pass
+
+
+@contextmanager
+def gcs_server() -> Iterator[str]:
+    """gcp-storage-emulator (in memory, listen backlog raised); yields its root URL."""
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    launcher = os.path.join(os.path.dirname(__file__), "gcs_emulator.py")
+    argv = [sys.executable, launcher, "start", "--host", "127.0.0.1", "--port", str(port)]
+    with server_process([*argv, "--in-memory", "--quiet"], f"{endpoint}/"):
+        yield endpoint
+
+
+def gcs_wipe(endpoint: str) -> None:
+    """Delete every bucket and object (the emulator slows down as objects pile up)."""
+    with urllib.request.urlopen(f"{endpoint}/wipe", timeout=30):
+        pass
+
+
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+NODE_PREFIX = os.path.join(os.path.dirname(os.path.dirname(__file__)), ".cache", "node")
+
+
+def azurite_executable() -> str:
+    """Azurite's blob server, installed by the README's test command into .cache/node."""
+    path = os.path.join(NODE_PREFIX, "node_modules", ".bin", "azurite-blob")
+    if not os.path.exists(path):
+        raise RuntimeError(
+            "Azurite is not installed: run the README's test command "
+            "(npm install --prefix .cache/node azurite)"
+        )
+    return path
+
+
+@contextmanager
+def azurite_server() -> Iterator[str]:
+    """Azurite's blob service in memory; yields its connection string."""
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
+    argv = [
+        azurite_executable(),
+        "--blobHost",
+        "127.0.0.1",
+        "--blobPort",
+        str(port),
+        "--inMemoryPersistence",
+        "--skipApiVersionCheck",
+        "--disableTelemetry",
+        "--silent",
+        "--loose",
+    ]
+    with server_process(argv, f"http://127.0.0.1:{port}/"):
+        yield (
+            f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};"
+            f"AccountKey={AZURITE_KEY};BlobEndpoint={endpoint};"
+        )

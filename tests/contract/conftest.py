@@ -19,6 +19,21 @@ from acloud.storage.base import StorageClient
 Factory = Callable[[Any], contextlib.AbstractAsyncContextManager[tuple[StorageClient, str]]]
 STORES: dict[str, Factory] = {}
 
+# What an emulator is known not to do, per store: those tests must FAIL there (strict
+# xfail: if the emulator learns the behaviour, the suite says so), and the behaviour is
+# proven against a spec-faithful fake store instead.
+GAPS: dict[str, dict[str, str]] = {
+    "gcs": {
+        "test_listing_pages": "gcp-storage-emulator ignores maxResults/pageToken (gcs-fake)",
+        "test_if_none_match_creates_only_once": (
+            "gcp-storage-emulator ignores ifGenerationMatch (gcs-fake)"
+        ),
+        "test_copy_keeps_or_replaces_metadata": (
+            "gcp-storage-emulator ignores a rewrite's metadata (gcs-fake)"
+        ),
+    },
+}
+
 
 def store(name: str) -> Callable[[Factory], Factory]:
     def register(factory: Factory) -> Factory:
@@ -26,6 +41,15 @@ def store(name: str) -> Callable[[Factory], Factory]:
         return factory
 
     return register
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        name = callspec.params.get("store_and_bucket") if callspec else None
+        reason = GAPS.get(name or "", {}).get(getattr(item, "originalname", item.name))
+        if reason:
+            item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
 
 
 def new_bucket_name() -> str:
@@ -95,6 +119,54 @@ async def infomaniak_s3_store(request: Any) -> AsyncIterator[tuple[StorageClient
         _moto_bucket(client, endpoint) as pair,
     ):
         yield pair
+
+
+@store("gcs")
+@contextlib.asynccontextmanager
+async def gcs_store(request: Any) -> AsyncIterator[tuple[StorageClient, str]]:
+    from ..servers import gcs_wipe
+
+    endpoint = request.getfixturevalue("gcs_endpoint")
+    account = request.getfixturevalue("gcs_service_account")
+    async with Session() as cloud:
+        client = cloud.gcs(
+            credentials=account,
+            api_root=endpoint,
+            chunk_size=1024 * 1024,
+            resumable_threshold=1024 * 1024,
+            part_size=5 * 1024 * 1024,
+        )
+        bucket = new_bucket_name()
+        await client.create_bucket(bucket)
+        try:
+            yield client, bucket
+        finally:
+            gcs_wipe(endpoint)
+
+
+@store("gcs-fake")
+@contextlib.asynccontextmanager
+async def gcs_fake_store(request: Any) -> AsyncIterator[tuple[StorageClient, str]]:
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    from ..fakes.gcs import fake_gcs
+
+    account = request.getfixturevalue("gcs_service_account")
+    public_key = load_pem_private_key(account["private_key"].encode(), None).public_key()
+    async with (
+        fake_gcs(rewrite_chunk=256 * 1024, signer=public_key) as fake,
+        Session() as cloud,
+    ):
+        client = cloud.gcs(
+            credentials=account,
+            api_root=fake.url,
+            chunk_size=1024 * 1024,
+            resumable_threshold=1024 * 1024,
+            part_size=5 * 1024 * 1024,
+        )
+        bucket = new_bucket_name()
+        await client.create_bucket(bucket)
+        yield client, bucket
 
 
 @pytest.fixture(params=sorted(STORES))

@@ -1,0 +1,1 @@
+"""Fault injection between acloud clients and the servers they talk to."""
