@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from ._core.secrets import Secret
     from ._core.session import Session
     from .aws import AWSCredentials, S3Client
+    from .azure import AzureBlobClient
     from .common import (
         CloudClient,
         CloudCredentials,
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
         ResourceType,
         ServerlessClient,
     )
+    from .gcp import GCSClient
     from .storage.base import BucketInfo, ObjectInfo, StorageClient
     from .storage.local import LocalStorageClient
     from .storage.transfer import TransferReport, copy_many, download_many, sync, upload_many
@@ -67,6 +69,7 @@ _EXPORTS: dict[str, str] = {
     "AcloudError": _ERRORS,
     "AWSCredentials": "acloud.aws",
     "AsyncPager": "acloud._core.paging",
+    "AzureBlobClient": "acloud.azure",
     "AuthenticationError": _ERRORS,
     "BucketInfo": "acloud.storage.base",
     "ClosedError": _ERRORS,
@@ -76,6 +79,7 @@ _EXPORTS: dict[str, str] = {
     "CloudResource": "acloud.common",
     "ComputeClient": "acloud.common",
     "ConflictError": _ERRORS,
+    "GCSClient": "acloud.gcp",
     "GoneError": _ERRORS,
     "IntegrityError": _ERRORS,
     "InvalidResponseError": _ERRORS,
@@ -115,6 +119,7 @@ __all__ = [
     "AcloudError",
     "AsyncPager",
     "AuthenticationError",
+    "AzureBlobClient",
     "BucketInfo",
     "ClosedError",
     "CloudClient",
@@ -123,6 +128,7 @@ __all__ = [
     "CloudResource",
     "ComputeClient",
     "ConflictError",
+    "GCSClient",
     "GoneError",
     "IntegrityError",
     "InvalidResponseError",

@@ -16,6 +16,9 @@ step "virtualenv ($VENV) with every extra"
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q -e '.[all,test,docs]'
 
+step "Azurite (npm) into .cache/node"
+npm install --prefix .cache/node --no-audit --no-fund --loglevel=error azurite
+
 step "only the core dependencies: import acloud, run README command (a)'s demo"
 "$PYTHON" -m venv --clear .venv-core
 .venv-core/bin/python -m pip install -q -e .

@@ -16,9 +16,10 @@ Example:
 from __future__ import annotations
 
 import builtins
+import contextlib
 import email.utils
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "error_class_for_status",
     "error_for_status",
     "parse_retry_after",
+    "translated_by",
 ]
 
 
@@ -226,3 +228,28 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     if seconds != seconds:  # NaN
         return None
     return max(0.0, seconds)
+
+
+@contextlib.contextmanager
+def translated_by(translate: Callable[[BaseException], BaseException]) -> Iterator[None]:
+    """Re-raise what the block raises as ``translate(err)`` (chained ``from err``); errors
+    ``translate`` returns unchanged pass through as they are. Each provider's one
+    translation function is used through this.
+
+    Example:
+        >>> def to_acloud(err):
+        ...     return TransportError(str(err)) if isinstance(err, OSError) else err
+        >>> try:
+        ...     with translated_by(to_acloud):
+        ...         raise ConnectionResetError("reset")
+        ... except TransportError as err:
+        ...     print(type(err).__name__, err)
+        TransportError reset
+    """
+    try:
+        yield
+    except Exception as err:
+        translated = translate(err)
+        if translated is err:
+            raise
+        raise translated from err

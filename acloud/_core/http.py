@@ -31,7 +31,7 @@ from .errors import (
     parse_retry_after,
 )
 
-__all__ = ["IDEMPOTENT_METHODS", "RestClient", "ViewPayload", "path_segment"]
+__all__ = ["IDEMPOTENT_METHODS", "PoolView", "RestClient", "ViewPayload", "path_segment"]
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _WRITE_SLICE = 64 * 1024
@@ -58,6 +58,37 @@ class ViewPayload(aiohttp.payload.Payload):
             view = view[:content_length]
         for start in range(0, view.nbytes, _WRITE_SLICE):
             await writer.write(view[start : start + _WRITE_SLICE])
+
+
+class PoolView:
+    """A stand-in for an aiohttp ClientSession, given to SDKs that take one (Azure's
+    transport, aiobotocore's session class): requests go to the Session's pool, bytes
+    bodies as :class:`ViewPayload` (no whole copy, no blocking-sized write), ``defaults``
+    added to every request; everything else is the pool's, and the SDK cannot close it."""
+
+    def __init__(self, http: aiohttp.ClientSession, **defaults: Any) -> None:
+        self._http = http
+        self._defaults = defaults
+
+    def request(self, method: str, url: Any, **kwargs: Any) -> Any:
+        """``ClientSession.request`` on the shared pool."""
+        for name, value in self._defaults.items():
+            kwargs.setdefault(name, value)
+        if isinstance(kwargs.get("data"), (bytes, bytearray, memoryview)):
+            kwargs["data"] = ViewPayload(kwargs["data"])
+        return self._http.request(method, url, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._http, name)
+
+    async def __aenter__(self) -> PoolView:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Leaving an SDK's ``async with`` never closes the shared pool."""
+
+    async def close(self) -> None:
+        """Never closes the shared pool (the Session does)."""
 
 
 def path_segment(value: str | int) -> str:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from ..aws import S3Client
+    from ..azure import AzureBlobClient
     from ..gcp import GCSClient
     from ..infomaniak.s3 import InfomaniakS3Client
     from ..storage.local import LocalStorageClient
@@ -236,6 +237,12 @@ class Session:
         from ..gcp import GCSClient
 
         return GCSClient(project, session=self, **kwargs)
+
+    def azure(self, account_url: str | None = None, **kwargs: Any) -> AzureBlobClient:
+        """An :class:`~acloud.azure.AzureBlobClient` on this Session's pool (extra ``azure``)."""
+        from ..azure import AzureBlobClient
+
+        return AzureBlobClient(account_url, session=self, **kwargs)
 
     def infomaniak_s3(self, **kwargs: Any) -> InfomaniakS3Client:
         """An :class:`~acloud.infomaniak.InfomaniakS3Client` on this Session (extra ``aws``)."""

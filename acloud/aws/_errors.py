@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
@@ -23,6 +22,7 @@ from .._core.errors import (
     TransportError,
     error_for_status,
     parse_retry_after,
+    translated_by,
 )
 
 __all__ = ["error_for_code", "translate", "translating"]
@@ -135,13 +135,6 @@ def translate(err: BaseException) -> BaseException:
     return err
 
 
-@contextlib.contextmanager
-def translating() -> Iterator[None]:
+def translating() -> contextlib.AbstractContextManager[None]:
     """Raise the acloud error for whatever aiobotocore or aiohttp raises in the block."""
-    try:
-        yield
-    except Exception as err:
-        translated = translate(err)
-        if translated is err:
-            raise
-        raise translated from err
+    return translated_by(translate)

@@ -17,7 +17,7 @@ import aiohttp
 import aiohttp.payload
 from aiobotocore.httpsession import AIOHTTPSession
 
-from .._core.http import ViewPayload
+from .._core.http import PoolView, ViewPayload
 
 __all__ = ["PartBody", "shared_http_session_cls"]
 
@@ -64,7 +64,7 @@ class PartBody:
         return ViewPayload(self._view)
 
 
-class _SharedPoolView:
+class _SharedPoolView(PoolView):
     """What aiobotocore's ``send`` needs of a ClientSession: ``request``, on the shared pool.
 
     aiobotocore creates its sessions with ``skip_auto_headers={'CONTENT-TYPE'}`` so that
@@ -72,13 +72,12 @@ class _SharedPoolView:
     """
 
     def __init__(self, http: aiohttp.ClientSession) -> None:
-        self._http = http
+        super().__init__(http, skip_auto_headers=("Content-Type",))
 
-    def request(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("skip_auto_headers", ("Content-Type",))
+    def request(self, method: str, url: Any, **kwargs: Any) -> Any:
         if isinstance(kwargs.get("data"), PartBody):
             kwargs["data"] = kwargs["data"].payload()
-        return self._http.request(*args, **kwargs)
+        return super().request(method, url, **kwargs)
 
 
 def shared_http_session_cls(http: aiohttp.ClientSession) -> type[AIOHTTPSession]:

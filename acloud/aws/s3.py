@@ -475,21 +475,25 @@ class S3Client(StorageClient):
                 while chunk := await body.read(chunk_size):
                     yield chunk
 
-    async def _get(self, bucket: str, key: str, start: int, end: int | None) -> bytes:
-        """One retried GET; a whole object is checked against its MD5 ETag."""
-        ranged = _range(start, end)
+    async def _read_range(
+        self, bucket: str, key: str, start: int, end: int | None, version: ObjectInfo | None
+    ) -> tuple[bytes, Any]:
+        """One retried GET, pinned with If-Match to the version's ETag when given."""
+        params = _range(start, end)
+        if version is not None:
+            params["IfMatch"] = f'"{version.etag}"'
         try:
-            data, resp = await self._read(bucket, key, **ranged)
+            return await self._read(bucket, key, **params)
         except APIStatusError as err:
-            if ranged and err.status == 416:  # the range starts past the end
-                return b""
+            if (start or end is not None) and err.status == 416:  # starts past the end
+                return b"", {}
             raise
-        if not ranged:
-            await self._verify_md5(key, _etag(resp.get("ETag")), data, resp)
-        return data
 
-    async def _verify_md5(self, key: str, etag: str | None, data: bytes, resp: Any) -> None:
-        if not etag or "-" in etag or resp.get("SSEKMSKeyId") or resp.get("SSECustomerAlgorithm"):
+    async def _verify(self, key: str, data: bytes, said: Any) -> None:
+        """A whole object's MD5 against its ETag, when the ETag is one (not multipart or
+        KMS/customer-key encrypted)."""
+        etag = _etag(said.get("ETag"))
+        if not etag or "-" in etag or said.get("SSEKMSKeyId") or said.get("SSECustomerAlgorithm"):
             return
         actual = (await self._md5(data))[1]
         if actual != etag:
@@ -499,15 +503,6 @@ class S3Client(StorageClient):
         if info.size <= self.multipart_threshold:
             return self.multipart_threshold
         return self._part_size_for(info.size)
-
-    async def _read_version(
-        self, bucket: str, key: str, info: ObjectInfo, start: int, end: int | None
-    ) -> bytes:
-        """A GET pinned to the ETag; a whole object is checked against its MD5 ETag."""
-        data, resp = await self._read(bucket, key, IfMatch=f'"{info.etag}"', **_range(start, end))
-        if not start and end is None:
-            await self._verify_md5(key, info.etag, data, resp)
-        return data
 
     async def _stat(self, bucket: str, key: str) -> ObjectInfo:
         return _info_from_head(key, await self._call("head_object", Bucket=bucket, Key=key))

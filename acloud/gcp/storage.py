@@ -105,6 +105,7 @@ def _info(resource: Mapping[str, Any]) -> ObjectInfo:
         content_type=resource.get("contentType"),
         metadata={k.lower(): str(v) for k, v in (resource.get("metadata") or {}).items()},
         version=str(resource["generation"]) if resource.get("generation") else None,
+        content_md5=_b64_to_hex(resource.get("md5Hash")),
     )
 
 
@@ -481,21 +482,18 @@ class GCSClient(StorageClient, RestClient):
     async def _stat(self, bucket: str, key: str) -> ObjectInfo:
         return _info(await self._request("GET", self._o(bucket, key)))
 
-    async def _media(
-        self,
-        bucket: str,
-        key: str,
-        start: int,
-        end: int | None,
-        params: Mapping[str, Any] | None = None,
-    ) -> tuple[bytes, Mapping[str, str]]:
-        """GET an object's bytes (a range of them) and its headers, retried as one step."""
+    async def _read_range(
+        self, bucket: str, key: str, start: int, end: int | None, version: ObjectInfo | None
+    ) -> tuple[bytes, Any]:
+        """GET an object's bytes (a range of them) and its headers, retried as one step,
+        pinned to the version's generation when given."""
+        pin = {"ifGenerationMatch": version.version} if version and version.version else {}
 
         async def attempt(number: int) -> tuple[bytes, Mapping[str, str]]:
             async with self._response(
                 "GET",
                 self._o(bucket, key),
-                params={"alt": "media", **(params or {})},
+                params={"alt": "media", **pin},
                 headers=_range_header(start, end),
                 attempt=number,
             ) as resp:
@@ -508,26 +506,19 @@ class GCSClient(StorageClient, RestClient):
                 return b"", {}
             raise
 
-    async def _verified(self, key: str, data: bytes, headers: Mapping[str, str]) -> bytes:
-        """Check a whole object's bytes against the hashes GCS sent (``x-goog-hash``)."""
-        expected = _hashes(headers.get("x-goog-hash"))
+    async def _verify(self, key: str, data: bytes, said: Any) -> None:
+        """A whole object's bytes against the hashes GCS sent (``x-goog-hash``): the MD5,
+        or the CRC32C of composite objects, which have no MD5."""
+        expected = _hashes(said.get("x-goog-hash"))
         if not expected:
-            return data
+            return
         sums = RunningChecksums(crc32c="md5" not in expected)
         await sums.add(data, self.session.run_blocking)
-        if "md5" in expected and expected["md5"] != sums.md5_b64:
-            raise IntegrityError(
-                f"{key!r}: received MD5 {sums.md5_b64}, GCS says {expected['md5']}"
-            )
-        if "md5" not in expected and "crc32c" in expected and expected["crc32c"] != sums.crc32c_b64:
+        if "md5" in expected:
+            if expected["md5"] != sums.md5_b64:
+                raise IntegrityError(f"{key!r}: received MD5 {sums.md5_b64}, not {expected['md5']}")
+        elif expected.get("crc32c", sums.crc32c_b64) != sums.crc32c_b64:
             raise IntegrityError(f"{key!r}: received CRC32C {sums.crc32c_b64}, not the stored one")
-        return data
-
-    async def _get(self, bucket: str, key: str, start: int, end: int | None) -> bytes:
-        data, headers = await self._media(bucket, key, start, end)
-        if not start and end is None:
-            return await self._verified(key, data, headers)
-        return data
 
     async def _stream(
         self, bucket: str, key: str, start: int, end: int | None, chunk_size: int
@@ -557,15 +548,6 @@ class GCSClient(StorageClient, RestClient):
 
     def _download_part_size(self, info: ObjectInfo) -> int:
         return self.part_size
-
-    async def _read_version(
-        self, bucket: str, key: str, info: ObjectInfo, start: int, end: int | None
-    ) -> bytes:
-        pin = {"ifGenerationMatch": info.version} if info.version else {}
-        data, headers = await self._media(bucket, key, start, end, pin)
-        if not start and end is None:
-            return await self._verified(key, data, headers)
-        return data
 
     # -- listing, delete, copy -------------------------------------------------------------
     async def _list_page(

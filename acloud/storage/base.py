@@ -54,6 +54,8 @@ class ObjectInfo:
         is_prefix: True for the common prefixes of a delimited listing.
         version: the store's version of this object when it has one (GCS generation,
             Azure version id); reads of one download are pinned to it.
+        content_md5: the MD5 of the content (hex) when the store records one apart from
+            the etag (GCS ``md5Hash``, Azure ``Content-MD5``).
     """
 
     key: str
@@ -64,6 +66,7 @@ class ObjectInfo:
     metadata: Mapping[str, str] = field(default_factory=dict)
     is_prefix: bool = False
     version: str | None = None
+    content_md5: str | None = None
 
 
 @dataclass(frozen=True)
@@ -306,9 +309,29 @@ class StorageClient(AsyncClient, abc.ABC):
         return await self._get(bucket, key, start, end)
 
     async def _get(self, bucket: str, key: str, start: int, end: int | None) -> bytes:
-        """An object's bytes ``[start, end)``; providers with a better single read override."""
+        """An object's bytes ``[start, end)``; a whole object is verified."""
+        return await self._read_checked(bucket, key, start, end, None)
+
+    async def _read_range(
+        self, bucket: str, key: str, start: int, end: int | None, version: ObjectInfo | None
+    ) -> tuple[bytes, Any]:
+        """Hook: bytes ``[start, end)`` (empty past the end) in one retried step, pinned to
+        ``version`` when given (PreconditionFailedError if the object changed), and what
+        the store said about them, for :meth:`_verify`. The default streams, unpinned."""
         chunks = self._stream(bucket, key, start, end, self.default_chunk_size)
-        return b"".join([chunk async for chunk in chunks])
+        return b"".join([chunk async for chunk in chunks]), None
+
+    async def _verify(self, key: str, data: bytes, said: Any) -> None:
+        """Hook: check a whole object's bytes against the checksum the store gave with
+        them (``said``, from :meth:`_read_range`); IntegrityError on a mismatch."""
+
+    async def _read_checked(
+        self, bucket: str, key: str, start: int, end: int | None, version: ObjectInfo | None
+    ) -> bytes:
+        data, said = await self._read_range(bucket, key, start, end, version)
+        if not start and end is None:
+            await self._verify(key, data, said)
+        return data
 
     async def stat_object(self, bucket: str, key: str) -> ObjectInfo:
         """An object's size, etag, dates, content type and metadata (NotFoundError if absent)."""
@@ -516,14 +539,6 @@ class StorageClient(AsyncClient, abc.ABC):
         streams the object in one read). Objects up to this size are read in one request."""
         return None
 
-    async def _read_version(
-        self, bucket: str, key: str, info: ObjectInfo, start: int, end: int | None
-    ) -> bytes:
-        """Hook: bytes ``[start, end)`` of exactly the version ``info`` describes (a
-        PreconditionFailedError if it changed), retried as one step; a whole-object read
-        (``start == 0 and end is None``) is verified against the store's checksum."""
-        raise NotImplementedError
-
     async def _download_into(self, bucket: str, key: str, info: ObjectInfo, f: AtomicFile) -> None:
         """Write the object into ``f``: concurrent ranged reads, each pinned to the version
         ``info`` describes, written at their offsets; or one streamed read."""
@@ -533,12 +548,12 @@ class StorageClient(AsyncClient, abc.ABC):
                 await f.write(chunk)
             return
         if info.size <= part:
-            await f.write_at(0, await self._read_version(bucket, key, info, 0, None))
+            await f.write_at(0, await self._read_checked(bucket, key, 0, None, info))
             return
 
         async def one(offset: int) -> None:
             end = min(offset + part, info.size)
-            data = await self._read_version(bucket, key, info, offset, end)
+            data = await self._read_checked(bucket, key, offset, end, info)
             if len(data) != end - offset:
                 raise IntegrityError(
                     f"{key!r}: got {len(data)} bytes at {offset}, not {end - offset}"

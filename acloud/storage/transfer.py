@@ -27,6 +27,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ from .._core.session import Session
 from .base import ObjectInfo, StorageClient
 from .files import TEMP_SUFFIX, scandir_in_key_order
 from .url import FolderLocation, Location, StoreLocation, open_store
+
+_MD5_HEX = re.compile(r"[0-9a-f]{32}")
 
 __all__ = [
     "TransferError",
@@ -141,7 +144,7 @@ class _Entry:
     key: str  # relative to the location
     size: int
     mtime: float | None
-    etag: str | None = None
+    md5: str | None = None  # hex MD5 of the content, when the store knows it
 
 
 def _unsafe_relative(key: str) -> str | None:
@@ -199,7 +202,16 @@ async def _entries(loc: Location, session: Session) -> AsyncIterator[_Entry]:
         if not rel:
             continue
         mtime = info.last_modified.timestamp() if info.last_modified else None
-        yield _Entry(rel, info.size, mtime, info.etag)
+        yield _Entry(rel, info.size, mtime, _content_md5(info))
+
+
+def _content_md5(info: ObjectInfo) -> str | None:
+    """The content's MD5: recorded apart, or an etag that is one (S3 single-part, local);
+    a multipart ETag ("...-3") or an opaque one ("0x8D...") is not."""
+    if info.content_md5:
+        return info.content_md5
+    etag = info.etag or ""
+    return etag if _MD5_HEX.fullmatch(etag) else None
 
 
 def _md5_file(path: str) -> str:
@@ -452,9 +464,7 @@ async def _up_to_date(
 async def _checksum(entry: _Entry, loc: Location, session: Session) -> str | None:
     if isinstance(loc, FolderLocation):
         return await session.run_blocking(_md5_file, os.path.join(loc.path, *entry.key.split("/")))
-    if entry.etag and "-" not in entry.etag:
-        return entry.etag
-    return None  # a multipart ETag is no MD5: never "equal", so it is transferred
+    return entry.md5  # None (no MD5 known) is never "equal": the object is transferred
 
 
 async def _delete_all(loc: Location, keys: list[str], session: Session) -> None:

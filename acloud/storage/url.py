@@ -6,10 +6,13 @@
   ``root`` option, ``ACLOUD_LOCAL_ROOT``, else ``~/.acloud/store``);
 - ``s3://bucket/prefix``: Amazon S3 or compatible (``?endpoint=``, ``?region=``,
   ``?addressing=path``);
-- ``infomaniak-s3://bucket/prefix``: Infomaniak S3 (``?region=dc3-a`` or ``dc4-a``).
+- ``infomaniak-s3://bucket/prefix``: Infomaniak S3 (``?region=dc3-a`` or ``dc4-a``);
+- ``gs://bucket/prefix``: Google Cloud Storage (``?project=``, ``?endpoint=`` for an
+  emulator, ``?service_file=``; ``STORAGE_EMULATOR_HOST`` is honoured);
+- ``az://container/prefix``: Azure Blob Storage (``?account=NAME`` or ``?endpoint=URL``,
+  else ``AZURE_STORAGE_ACCOUNT_URL`` / ``AZURE_STORAGE_CONNECTION_STRING``).
 
-``gs://``, ``az://`` and ``swift://`` are recognised and say that their client is not in
-this version yet.
+``swift://`` is recognised and says that its client is not in this version yet.
 
 Example:
     >>> parse_url("s3://logs/2024/?region=eu-west-1").bucket
@@ -34,8 +37,8 @@ if TYPE_CHECKING:
 
 __all__ = ["FolderLocation", "Location", "StoreLocation", "StoreURL", "open_store", "parse_url"]
 
-_STORE_SCHEMES = ("local", "s3", "infomaniak-s3")
-_LATER = {"gs": "Google Cloud Storage", "az": "Azure Blob Storage", "swift": "OpenStack Swift"}
+_STORE_SCHEMES = ("local", "s3", "infomaniak-s3", "gs", "az")
+_LATER = {"swift": "OpenStack Swift"}
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,32 @@ def _client_for(scheme: str, opts: dict[str, Any], session: Session | None) -> A
     for name in ("part_size", "multipart_threshold", "max_concurrency"):
         if name in opts:
             kwargs[name] = int(opts.pop(name))
+    if scheme == "gs":
+        from ..gcp import GCSClient
+
+        if "part_size" in kwargs:
+            kwargs["chunk_size"] = kwargs["part_size"]
+        if "multipart_threshold" in kwargs:
+            kwargs["resumable_threshold"] = kwargs.pop("multipart_threshold")
+        return GCSClient(
+            opts.pop("project", None),
+            api_root=opts.pop("endpoint", None) or opts.pop("api_root", None),
+            service_file=opts.pop("service_file", None),
+            session=session,
+            **kwargs,
+        )
+    if scheme == "az":
+        from ..azure import AzureBlobClient
+
+        if "part_size" in kwargs:
+            kwargs["block_size"] = kwargs.pop("part_size")
+        if "multipart_threshold" in kwargs:
+            kwargs["single_put_threshold"] = kwargs.pop("multipart_threshold")
+        account = opts.pop("account", None)
+        url = opts.pop("endpoint", None) or opts.pop("account_url", None)
+        if account and not url:
+            url = f"https://{account}.blob.core.windows.net"
+        return AzureBlobClient(url, session=session, **kwargs)
     if scheme == "s3":
         from ..aws import S3Client
 

@@ -144,6 +144,27 @@ async def gcs_store(request: Any) -> AsyncIterator[tuple[StorageClient, str]]:
             gcs_wipe(endpoint)
 
 
+@store("azure")
+@contextlib.asynccontextmanager
+async def azure_store(request: Any) -> AsyncIterator[tuple[StorageClient, str]]:
+    connection_string = request.getfixturevalue("azurite_connection_string")
+    async with Session() as cloud:
+        client = cloud.azure(
+            connection_string=connection_string,
+            block_size=1024 * 1024,
+            single_put_threshold=1024 * 1024,
+        )
+        bucket = new_bucket_name()
+        await client.create_bucket(bucket)
+        try:
+            yield client, bucket
+        finally:
+            async with cloud.azure(connection_string=connection_string) as cleaner:
+                for name in [b.name async for b in cleaner.list_buckets()]:
+                    await cleaner.delete_objects(name, await cleaner.list_objects(name))
+                    await cleaner.delete_bucket(name)
+
+
 @store("gcs-fake")
 @contextlib.asynccontextmanager
 async def gcs_fake_store(request: Any) -> AsyncIterator[tuple[StorageClient, str]]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import tracemalloc
 from collections import Counter
 from urllib.parse import urlsplit
 
@@ -19,6 +18,7 @@ from acloud.gcp import GCSClient
 
 from ..fakes.gcs import fake_gcs
 from ..faults.tcp import tcp_proxy
+from ..memory import peak_traced, random_file
 from ..servers import gcs_wipe
 
 pytestmark = pytest.mark.integration
@@ -57,16 +57,8 @@ async def test_64_mib_round_trips_through_chunked_resumable_upload(gcs, tmp_path
 
 
 async def test_resumable_upload_memory_is_bounded_by_the_chunk_size(gcs, tmp_path):
-    src = tmp_path / "big.bin"
-    with open(src, "wb") as f:
-        for _ in range(48):
-            f.write(os.urandom(MiB))
-    tracemalloc.start()
-    try:
-        await gcs.put_object("acloud-gcs", "big.bin", src)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    src = random_file(tmp_path / "big.bin", 48)
+    peak = await peak_traced(gcs.put_object("acloud-gcs", "big.bin", src))
     # one 8 MiB chunk sent and one read ahead (to know which is last): not the 48 MiB
     assert peak < 20 * MiB, peak
     assert (await gcs.stat_object("acloud-gcs", "big.bin")).size == 48 * MiB

@@ -21,7 +21,7 @@ from acloud.storage.transfer import (
 )
 from acloud.storage.url import StoreLocation, open_store
 
-from ..servers import moto_reset
+from ..servers import gcs_wipe, moto_reset
 
 pytestmark = pytest.mark.integration
 MiB = 1024 * 1024
@@ -54,14 +54,35 @@ def tree_digests(root: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", "s3", "gs", "az"])
 async def store_url(request, tmp_path):
-    """A store URL with a fresh bucket, on the local store or on moto."""
+    """A store URL with a fresh bucket, on the local store, moto, gcp-storage-emulator or
+    Azurite."""
     if request.param == "local":
         root = tmp_path / "store"
         async with Session() as cloud:
             await cloud.local(root).create_bucket("bkt")
         yield f"local://bkt/data?root={root}"
+        return
+    if request.param == "gs":
+        endpoint = request.getfixturevalue("gcs_endpoint")
+        async with Session() as cloud:
+            await cloud.gcs("acloud-test", api_root=endpoint).create_bucket("bkt")
+        yield f"gs://bkt/data?endpoint={endpoint}&project=acloud-test&{SMALL}"
+        gcs_wipe(endpoint)
+        return
+    if request.param == "az":
+        connection_string = request.getfixturevalue("azurite_connection_string")
+        request.getfixturevalue("monkeypatch").setenv(
+            "AZURE_STORAGE_CONNECTION_STRING", connection_string
+        )
+        async with Session() as cloud:
+            await cloud.azure().create_bucket("bkt")
+        yield f"az://bkt/data?{SMALL}"
+        async with Session() as cloud:
+            client = cloud.azure()
+            await client.delete_objects("bkt", await client.list_objects("bkt"))
+            await client.delete_bucket("bkt")
         return
     endpoint = request.getfixturevalue("moto_endpoint")
     base = f"s3://bkt/data?endpoint={endpoint}&addressing=path&{SMALL}"
