@@ -7,14 +7,16 @@ Blocking work never runs on the event loop: it goes through :func:`run_in` (or
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import inspect
+import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from typing import ParamSpec, TypeVar
 
-__all__ = ["finish_then_cancel", "run_blocking", "run_in"]
+__all__ = ["finish_then_cancel", "run_blocking", "run_in", "undo_shielded"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -70,3 +72,18 @@ async def finish_then_cancel(
             if inspect.isawaitable(undo):
                 await undo
         raise
+
+
+async def undo_shielded(undo: Awaitable[object], log: logging.Logger, what: str) -> None:
+    """Run a cleanup request (abort an upload, cancel a session) to its end even while the
+    calling task is being cancelled. A failure of the cleanup is logged as a warning and
+    not raised: the failure that made the cleanup necessary matters more."""
+    task = asyncio.ensure_future(undo)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task
+        raise
+    except Exception as err:
+        log.warning("could not %s: %s", what, err)

@@ -17,8 +17,6 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import ipaddress
 import logging
@@ -34,12 +32,12 @@ from aiobotocore.session import AioSession
 
 from .._core.concurrency import run_bounded
 from .._core.errors import APIStatusError, IntegrityError, NotFoundError
-from .._core.executor import finish_then_cancel
+from .._core.executor import finish_then_cancel, undo_shielded
 from .._core.paging import Page
 from .._core.retry import RetryPolicy
 from .._core.secrets import Secret
 from .._core.session import Session
-from ..storage.base import BucketInfo, ObjectInfo, StorageClient
+from ..storage.base import BucketInfo, ObjectInfo, StorageClient, byte_range
 from ..storage.checksums import md5_of, off_loop
 from ..storage.payload import Payload
 from ._errors import error_for_code, translating
@@ -86,13 +84,6 @@ class AWSCredentials:
 
 def _etag(value: Any) -> str | None:
     return str(value).strip('"') if value else None
-
-
-def _range(start: int, end: int | None) -> dict[str, str]:
-    """The Range parameter for bytes ``[start, end)`` (none for a whole object)."""
-    if not start and end is None:
-        return {}
-    return {"Range": f"bytes={start}-{'' if end is None else end - 1}"}
 
 
 def _info_from_head(key: str, head: dict[str, Any]) -> ObjectInfo:
@@ -448,23 +439,17 @@ class S3Client(StorageClient):
 
     async def _abort(self, bucket: str, key: str, upload_id: str) -> None:
         """Abort a multipart upload, even while being cancelled (no orphan parts)."""
-        task = asyncio.ensure_future(
-            self._call("abort_multipart_upload", Bucket=bucket, Key=key, UploadId=upload_id)
+        await undo_shielded(
+            self._call("abort_multipart_upload", Bucket=bucket, Key=key, UploadId=upload_id),
+            log,
+            f"abort the multipart upload of {bucket}/{key}",
         )
-        try:
-            await asyncio.shield(task)
-        except asyncio.CancelledError:
-            with contextlib.suppress(Exception):
-                await task
-            raise
-        except Exception as err:  # the original failure matters more
-            log.warning("could not abort multipart upload of %s/%s: %s", bucket, key, err)
 
     async def _stream(
         self, bucket: str, key: str, start: int, end: int | None, chunk_size: int
     ) -> AsyncIterator[bytes]:
         try:
-            params: dict[str, Any] = {"Bucket": bucket, "Key": key, **_range(start, end)}
+            params: dict[str, Any] = {"Bucket": bucket, "Key": key, **byte_range(start, end)}
             resp = await self._call("get_object", **params)
         except APIStatusError as err:
             if err.status == 416:  # the range starts past the end
@@ -479,7 +464,7 @@ class S3Client(StorageClient):
         self, bucket: str, key: str, start: int, end: int | None, version: ObjectInfo | None
     ) -> tuple[bytes, Any]:
         """One retried GET, pinned with If-Match to the version's ETag when given."""
-        params = _range(start, end)
+        params = byte_range(start, end)
         if version is not None:
             params["IfMatch"] = f'"{version.etag}"'
         try:

@@ -22,7 +22,6 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import contextvars
@@ -50,11 +49,12 @@ from .._core.errors import (
     NotFoundError,
     UnsupportedOperationError,
 )
+from .._core.executor import undo_shielded
 from .._core.http import RestClient, path_segment
 from .._core.paging import AsyncPager, Page
 from .._core.retry import RetryPolicy
 from .._core.session import Session
-from ..storage.base import BucketInfo, ObjectInfo, StorageClient
+from ..storage.base import BucketInfo, ObjectInfo, StorageClient, byte_range
 from ..storage.checksums import RunningChecksums
 from ..storage.payload import Body, Payload, mark_last
 from ._signing import signed_url_v4
@@ -85,13 +85,6 @@ def _time(value: str | None) -> datetime | None:
 
 def _b64_to_hex(value: str | None) -> str | None:
     return base64.b64decode(value).hex() if value else None
-
-
-def _range_header(start: int, end: int | None) -> dict[str, str]:
-    """The Range header for bytes ``[start, end)`` (none for a whole object)."""
-    if not start and end is None:
-        return {}
-    return {"Range": f"bytes={start}-{'' if end is None else end - 1}"}
 
 
 def _info(resource: Mapping[str, Any]) -> ObjectInfo:
@@ -468,15 +461,7 @@ class GCSClient(StorageClient, RestClient):
                 if err.status != 499:  # GCS answers 499 to a successful cancel
                     raise
 
-        task = asyncio.ensure_future(cancel())
-        try:
-            await asyncio.shield(task)
-        except asyncio.CancelledError:
-            with contextlib.suppress(Exception):
-                await task
-            raise
-        except Exception as err:  # the original failure matters more
-            log.warning("could not cancel a GCS resumable upload session: %s", err)
+        await undo_shielded(cancel(), log, "cancel a GCS resumable upload session")
 
     # -- objects: reads ------------------------------------------------------------------
     async def _stat(self, bucket: str, key: str) -> ObjectInfo:
@@ -494,7 +479,7 @@ class GCSClient(StorageClient, RestClient):
                 "GET",
                 self._o(bucket, key),
                 params={"alt": "media", **pin},
-                headers=_range_header(start, end),
+                headers=byte_range(start, end),
                 attempt=number,
             ) as resp:
                 return await resp.read(), resp.headers
@@ -532,7 +517,7 @@ class GCSClient(StorageClient, RestClient):
                         "GET",
                         self._o(bucket, key),
                         params={"alt": "media"},
-                        headers=_range_header(start, end),
+                        headers=byte_range(start, end),
                         attempt=number,
                     )
                 )

@@ -34,7 +34,7 @@ from .._core.paging import AsyncPager, Page
 from .files import AtomicFile
 from .payload import Body, Payload
 
-__all__ = ["BucketInfo", "ObjectInfo", "StorageClient"]
+__all__ = ["BucketInfo", "ObjectInfo", "StorageClient", "byte_range"]
 
 DEFAULT_CHUNK_SIZE = 1 << 20
 MAX_KEY_BYTES = 1024
@@ -76,6 +76,18 @@ class BucketInfo:
     name: str
     created: datetime | None = None
     region: str | None = None
+
+
+def byte_range(start: int, end: int | None) -> dict[str, str]:
+    """The HTTP ``Range`` for bytes ``[start, end)``; none for a whole object.
+
+    Example:
+        >>> byte_range(2, 5), byte_range(7, None), byte_range(0, None)
+        ({'Range': 'bytes=2-4'}, {'Range': 'bytes=7-'}, {})
+    """
+    if not start and end is None:
+        return {}
+    return {"Range": f"bytes={start}-{'' if end is None else end - 1}"}
 
 
 def _check_range(start: int, end: int | None) -> None:
