@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from ._core.session import Session
     from .aws import AWSCredentials, S3Client
     from .azure import AzureBlobClient
+    from .coda import CodaClient
     from .common import (
         CloudClient,
         CloudCredentials,
@@ -74,6 +75,7 @@ _EXPORTS: dict[str, str] = {
     "BucketInfo": "acloud.storage.base",
     "ClosedError": _ERRORS,
     "CloudClient": "acloud.common",
+    "CodaClient": "acloud.coda",
     "CloudCredentials": "acloud.common",
     "CloudProvider": "acloud.common",
     "CloudResource": "acloud.common",
@@ -126,6 +128,7 @@ __all__ = [
     "CloudCredentials",
     "CloudProvider",
     "CloudResource",
+    "CodaClient",
     "ComputeClient",
     "ConflictError",
     "GCSClient",

@@ -1,6 +1,6 @@
 """One JSON REST request helper on the shared pool, for every REST provider.
 
-:class:`RestClient` does, for each request: the rate-limit buckets (per attempt, inside
+:class:`RestClient` does, for each request: the rate limiters (per attempt, inside
 the retry), the auth header, the request, the typed error from status and body, the
 retry policy and one debug log line (method, path, status, duration, attempt) that never
 contains a secret.
@@ -19,7 +19,6 @@ from urllib.parse import quote
 
 import aiohttp
 import aiohttp.payload
-from aiolimiter import AsyncLimiter
 
 from .client import AsyncClient
 from .errors import (
@@ -30,6 +29,7 @@ from .errors import (
     error_for_status,
     parse_retry_after,
 )
+from .ratelimit import WindowLimiter
 
 __all__ = ["IDEMPOTENT_METHODS", "PoolView", "RestClient", "ViewPayload", "path_segment"]
 
@@ -104,6 +104,15 @@ def path_segment(value: str | int) -> str:
     return quote(text, safe="")
 
 
+@contextlib.asynccontextmanager
+async def _holding(limiters: Sequence[WindowLimiter]) -> AsyncIterator[None]:
+    """Hold a slot of each limiter for the duration of the block (released on any exit)."""
+    async with contextlib.AsyncExitStack() as stack:
+        for limiter in limiters:
+            await stack.enter_async_context(limiter)
+        yield
+
+
 def _clean_params(params: Mapping[str, Any] | None) -> dict[str, str] | None:
     if not params:
         return None
@@ -130,6 +139,7 @@ class RestClient(AsyncClient):
 
     error_overrides: ClassVar[Mapping[type[APIStatusError], type[APIStatusError]]] = {}
     _base_url: str = ""
+    _timeout: float | None = None  # seconds for a whole request; None: the Session's
 
     @property
     def _log(self) -> logging.Logger:
@@ -140,7 +150,7 @@ class RestClient(AsyncClient):
         """Headers that authenticate a request (never logged); async, for token refresh."""
         return {}
 
-    def _limiters(self, method: str, path: str) -> Sequence[AsyncLimiter]:
+    def _limiters(self, method: str, path: str) -> Sequence[WindowLimiter]:
         """The token buckets one attempt of this request must acquire."""
         return ()
 
@@ -173,16 +183,22 @@ class RestClient(AsyncClient):
         data: Any = None,
         headers: Mapping[str, str] | None = None,
         attempt: int = 1,
+        authenticated: bool = True,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """ONE attempt of one request: rate-limit buckets, auth header, the request, a
+        """ONE attempt of one request: rate limiters (held until the block ends), auth
+        header, the request, a
         typed error for an error status (its body read and parsed), transport failures
         translated, one debug line. Yields the response with its body unread, so callers
-        can stream it; the connection goes back to the pool when the block ends."""
+        can stream it; the connection goes back to the pool when the block ends.
+
+        ``authenticated=False`` sends no credentials and acquires no rate limiter: for
+        links the service hands out to another host (a pre-signed download link)."""
         session = await self._ready()
         method = method.upper()
-        for limiter in self._limiters(method, path):
-            await limiter.acquire()
-        all_headers = {"Accept": "application/json", **(await self._auth_headers())}
+        all_headers = {"Accept": "application/json"}
+        if authenticated:
+            all_headers.update(await self._auth_headers())
+        limiters = self._limiters(method, path) if authenticated else ()
         if headers:
             all_headers.update(headers)
         if isinstance(data, (bytes, bytearray, memoryview)):
@@ -191,15 +207,19 @@ class RestClient(AsyncClient):
         started = time.perf_counter()
         status = 0
         try:
-            async with session.http.request(
-                method,
-                self._url(path),
-                params=_clean_params(params),
-                json=json,
-                data=data,
-                headers=all_headers,
-                allow_redirects=False,
-            ) as resp:
+            async with (
+                _holding(limiters),
+                session.http.request(
+                    method,
+                    self._url(path),
+                    params=_clean_params(params),
+                    json=json,
+                    data=data,
+                    headers=all_headers,
+                    allow_redirects=False,
+                    **self._timeout_option(session.http),
+                ) as resp,
+            ):
                 status = resp.status
                 if status >= 400:
                     raise self._status_error(resp, self._parse_body(resp, await resp.read()))
@@ -220,6 +240,21 @@ class RestClient(AsyncClient):
                 (time.perf_counter() - started) * 1000,
                 attempt,
             )
+
+    def _timeout_option(self, http: aiohttp.ClientSession) -> dict[str, Any]:
+        """The request's ``timeout=``: the client's total limit on top of the Session's
+        connect and read timeouts (nothing when the client has none)."""
+        if not self._timeout:
+            return {}
+        base = http.timeout
+        return {
+            "timeout": aiohttp.ClientTimeout(
+                total=self._timeout,
+                connect=base.connect,
+                sock_connect=base.sock_connect,
+                sock_read=base.sock_read,
+            )
+        }
 
     async def _request(
         self,

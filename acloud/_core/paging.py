@@ -16,9 +16,10 @@ from typing import Any, Generic, TypeVar
 
 from .errors import AcloudError
 
-__all__ = ["AsyncPager", "Page"]
+__all__ = ["AsyncPager", "ListPager", "Page"]
 
 T = TypeVar("T")
+L = TypeVar("L")
 
 
 @dataclass
@@ -93,3 +94,22 @@ class AsyncPager(Generic[T]):
 
     def __repr__(self) -> str:
         return f"<AsyncPager pages_fetched={self.pages_fetched} consumed={self._consumed}>"
+
+
+class ListPager(AsyncPager[T], Generic[T, L]):
+    """An :class:`AsyncPager` whose ``await`` gives the provider's list object (for example
+    Coda's ``DocList``) holding every item, built by ``build(items, last_page)`` so the
+    last page's extras (a sync token) are kept. Iteration and ``.pages()`` are unchanged.
+    """
+
+    def __init__(self, fetch: FetchPage[T], build: Callable[[list[T], Page[T] | None], L]):
+        super().__init__(fetch)
+        self._build = build
+
+    async def collect_all(self) -> L:
+        """Every item of every page, in the provider's list object."""
+        items = await self.collect()
+        return self._build(items, self.last_page)
+
+    def __await__(self) -> Generator[Any, None, L]:  # type: ignore[override]
+        return self.collect_all().__await__()

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from ..aws import S3Client
     from ..azure import AzureBlobClient
+    from ..coda import CodaClient
     from ..gcp import GCSClient
     from ..infomaniak.s3 import InfomaniakS3Client
     from ..storage.local import LocalStorageClient
@@ -243,6 +244,15 @@ class Session:
         from ..azure import AzureBlobClient
 
         return AzureBlobClient(account_url, session=self, **kwargs)
+
+    def coda(self, api_token: str | None = None, **kwargs: Any) -> CodaClient:
+        """A :class:`~acloud.coda.CodaClient` on this Session's pool (``CODA_API_TOKEN``
+        when no token is given)."""
+        from ..coda import CodaClient
+
+        if api_token is None:
+            return CodaClient.from_env(session=self, **kwargs)
+        return CodaClient(api_token, session=self, **kwargs)
 
     def infomaniak_s3(self, **kwargs: Any) -> InfomaniakS3Client:
         """An :class:`~acloud.infomaniak.InfomaniakS3Client` on this Session (extra ``aws``)."""

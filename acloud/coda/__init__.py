@@ -1,0 +1,108 @@
+"""Coda.io: :class:`CodaClient` for the Coda API v1, its models and its errors.
+
+Needs only the core dependencies (aiohttp).
+
+Example:
+    >>> from acloud.coda import CodaClient
+    >>> async def main():                                            # doctest: +SKIP
+    ...     async with CodaClient.from_env() as coda:
+    ...         rows = await coda.list_rows("AbCDeFGH", "grid-pqRst-U")
+    ...         print(len(rows.items), rows.next_sync_token)
+"""
+
+from .client import CodaClient, CodaLimits
+from .errors import (
+    CodaAPIError,
+    CodaAuthenticationError,
+    CodaConflictError,
+    CodaForbiddenError,
+    CodaGoneError,
+    CodaMutationTimeoutError,
+    CodaNotFoundError,
+    CodaPartialInsertError,
+    CodaPreconditionFailedError,
+    CodaRateLimitError,
+    CodaServerError,
+    CodaValidationError,
+)
+from .models import (
+    ACLSettings,
+    CellEdit,
+    Column,
+    ColumnList,
+    Control,
+    ControlList,
+    Doc,
+    DocList,
+    DocSize,
+    FolderReference,
+    Formula,
+    FormulaList,
+    Icon,
+    InsertRowsResult,
+    MutationResult,
+    MutationStatus,
+    Page,
+    PageExport,
+    PageList,
+    PageReference,
+    Permission,
+    PermissionList,
+    Row,
+    RowEdit,
+    RowList,
+    SharingMetadata,
+    Table,
+    TableList,
+    TableReference,
+    User,
+    WorkspaceReference,
+)
+
+__all__ = [
+    "ACLSettings",
+    "CellEdit",
+    "CodaAPIError",
+    "CodaAuthenticationError",
+    "CodaClient",
+    "CodaConflictError",
+    "CodaForbiddenError",
+    "CodaGoneError",
+    "CodaLimits",
+    "CodaMutationTimeoutError",
+    "CodaNotFoundError",
+    "CodaPartialInsertError",
+    "CodaPreconditionFailedError",
+    "CodaRateLimitError",
+    "CodaServerError",
+    "CodaValidationError",
+    "Column",
+    "ColumnList",
+    "Control",
+    "ControlList",
+    "Doc",
+    "DocList",
+    "DocSize",
+    "FolderReference",
+    "Formula",
+    "FormulaList",
+    "Icon",
+    "InsertRowsResult",
+    "MutationResult",
+    "MutationStatus",
+    "Page",
+    "PageExport",
+    "PageList",
+    "PageReference",
+    "Permission",
+    "PermissionList",
+    "Row",
+    "RowEdit",
+    "RowList",
+    "SharingMetadata",
+    "Table",
+    "TableList",
+    "TableReference",
+    "User",
+    "WorkspaceReference",
+]
