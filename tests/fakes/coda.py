@@ -33,7 +33,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..servers import free_port
+from . import serve
 
 PREFIX = "/apis/v1"
 STATUS_TEXT = {
@@ -1056,16 +1056,9 @@ class FakeCoda:
 async def fake_coda(**options: Any) -> AsyncIterator[FakeCoda]:
     """Serve a FakeCoda on 127.0.0.1 (in this event loop); ``fake.api`` is the API root."""
     fake = FakeCoda(**options)
-    runner = web.AppRunner(fake.app(), access_log=None)
-    await runner.setup()
-    port = free_port()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    fake.url = f"http://127.0.0.1:{port}"
-    try:
+    async with serve(fake.app()) as url:
+        fake.url = url
         yield fake
-    finally:
-        await runner.cleanup()
 
 
 def api_root(fake: FakeCoda) -> str:

@@ -30,7 +30,7 @@ from urllib.parse import quote
 import google_crc32c
 from aiohttp import web
 
-from ..servers import free_port
+from . import serve
 
 
 @dataclass
@@ -433,13 +433,6 @@ def _page(request: web.Request, names: list[str]) -> tuple[int, int]:
 async def fake_gcs(**options: Any) -> AsyncIterator[FakeGCS]:
     """Serve a FakeGCS on 127.0.0.1 (in this event loop); ``fake.url`` is its root."""
     fake = FakeGCS(**options)
-    runner = web.AppRunner(fake.app(), access_log=None)
-    await runner.setup()
-    port = free_port()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    fake.url = f"http://127.0.0.1:{port}"
-    try:
+    async with serve(fake.app()) as url:
+        fake.url = url
         yield fake
-    finally:
-        await runner.cleanup()
