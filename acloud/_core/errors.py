@@ -198,9 +198,14 @@ def error_for_status(
     body: Any = None,
     retry_after: float | None = None,
     overrides: Mapping[type[APIStatusError], type[APIStatusError]] | None = None,
+    kind: type[APIStatusError] | None = None,
 ) -> APIStatusError:
-    """Build the typed error for an HTTP error status."""
-    cls = error_class_for_status(status, overrides)
+    """Build the typed error for an HTTP error status (or of generic class ``kind``, when
+    the service's error code says more than its status)."""
+    if kind is not None:
+        cls = overrides.get(kind, kind) if overrides else kind
+    else:
+        cls = error_class_for_status(status, overrides)
     return cls(
         message,
         status=status,

@@ -138,6 +138,8 @@ class RestClient(AsyncClient):
     """
 
     error_overrides: ClassVar[Mapping[type[APIStatusError], type[APIStatusError]]] = {}
+    # the service's own error codes that choose the error class regardless of the status
+    error_codes: ClassVar[Mapping[str, type[APIStatusError]]] = {}
     _base_url: str = ""
     _timeout: float | None = None  # seconds for a whole request; None: the Session's
 
@@ -301,14 +303,22 @@ class RestClient(AsyncClient):
         return text
 
     def _status_error(self, resp: aiohttp.ClientResponse, body: Any) -> APIStatusError:
-        message, code = self._error_details(resp.status, body)
+        return self._error(resp.status, body, resp.headers, reason=resp.reason or "")
+
+    def _error(
+        self, status: int, body: Any, headers: Mapping[str, str], *, reason: str = ""
+    ) -> APIStatusError:
+        """The typed error for an error answer: class from the service's code (see
+        :attr:`error_codes`) or else the status, message and code from the body."""
+        message, code = self._error_details(status, body)
         return error_for_status(
-            resp.status,
+            status,
             provider=self.provider,
-            message=message or resp.reason or "",
+            message=message or reason,
             code=code,
-            request_id=resp.headers.get("X-Request-Id") or resp.headers.get("X-Request-ID"),
+            request_id=headers.get("X-Request-Id") or headers.get("X-Request-ID"),
             body=body,
-            retry_after=parse_retry_after(resp.headers.get("Retry-After")),
+            retry_after=parse_retry_after(headers.get("Retry-After")),
             overrides=self.error_overrides,
+            kind=self.error_codes.get(code) if code else None,
         )

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ..azure import AzureBlobClient
     from ..coda import CodaClient
     from ..gcp import GCSClient
+    from ..infomaniak.newsletter import InfomaniakNewsletterClient
     from ..infomaniak.s3 import InfomaniakS3Client
     from ..storage.local import LocalStorageClient
     from .client import AsyncClient
@@ -253,6 +254,20 @@ class Session:
         if api_token is None:
             return CodaClient.from_env(session=self, **kwargs)
         return CodaClient(api_token, session=self, **kwargs)
+
+    def newsletter(
+        self, token: str | None = None, domain_id: int | str | None = None, **kwargs: Any
+    ) -> InfomaniakNewsletterClient:
+        """An :class:`~acloud.infomaniak.InfomaniakNewsletterClient` on this Session's pool
+        (``INFOMANIAK_NEWSLETTER_TOKEN`` and ``INFOMANIAK_NEWSLETTER_ID`` when neither is
+        given)."""
+        from ..infomaniak.newsletter import InfomaniakNewsletterClient
+
+        if token is None and domain_id is None:
+            return InfomaniakNewsletterClient.from_env(session=self, **kwargs)
+        if token is None or domain_id is None:
+            raise ValueError("give both token and domain_id, or neither (from the environment)")
+        return InfomaniakNewsletterClient(token, domain_id, session=self, **kwargs)
 
     def infomaniak_s3(self, **kwargs: Any) -> InfomaniakS3Client:
         """An :class:`~acloud.infomaniak.InfomaniakS3Client` on this Session (extra ``aws``)."""
