@@ -49,8 +49,14 @@ async def run_bounded(
         nonlocal pending
         while len(pending) > until:
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                task.result()
+            # every finished task's outcome is read (so none is "never retrieved"), then
+            # the first failure is raised
+            outcomes = [task.exception() if not task.cancelled() else None for task in done]
+            for task, error in zip(done, outcomes, strict=True):
+                if task.cancelled():
+                    task.result()  # raises CancelledError
+                if error is not None:
+                    raise error
 
     iterator = _aiter(jobs)
     try:

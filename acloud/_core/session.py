@@ -107,6 +107,7 @@ class Session:
         self._executor: ThreadPoolExecutor | None = None
         self._clients: weakref.WeakSet[AsyncClient] = weakref.WeakSet()
         self._shared: dict[Hashable, AsyncClient] = {}
+        self._closing = False
 
     # -- lifecycle -------------------------------------------------------------------
     async def open(self) -> Self:
@@ -148,10 +149,12 @@ class Session:
         clients = list(self._clients)
         self._clients.clear()
         self._shared.clear()
+        self._closing = True  # clients may still use the thread pool to close
         try:
             for client in clients:
                 await client.close()
         finally:
+            self._closing = False
             if self._http is not None:
                 await self._http.close()
                 self._http = None
@@ -195,7 +198,7 @@ class Session:
     @property
     def executor(self) -> ThreadPoolExecutor:
         """The bounded thread pool for blocking work, created on first use."""
-        if self._state is _State.CLOSED:
+        if self._state is _State.CLOSED and not self._closing:
             raise ClosedError("this Session is closed; create a new one")
         if self._executor is None:
             self._executor = ThreadPoolExecutor(

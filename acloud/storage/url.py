@@ -10,9 +10,9 @@
 - ``gs://bucket/prefix``: Google Cloud Storage (``?project=``, ``?endpoint=`` for an
   emulator, ``?service_file=``; ``STORAGE_EMULATOR_HOST`` is honoured);
 - ``az://container/prefix``: Azure Blob Storage (``?account=NAME`` or ``?endpoint=URL``,
-  else ``AZURE_STORAGE_ACCOUNT_URL`` / ``AZURE_STORAGE_CONNECTION_STRING``).
-
-``swift://`` is recognised and says that its client is not in this version yet.
+  else ``AZURE_STORAGE_ACCOUNT_URL`` / ``AZURE_STORAGE_CONNECTION_STRING``);
+- ``swift://container/prefix``: OpenStack Swift on the Infomaniak Public Cloud (the
+  ``OS_*`` credentials of the environment, or the ``credentials`` option; ``?region=``).
 
 Example:
     >>> parse_url("s3://logs/2024/?region=eu-west-1").bucket
@@ -21,13 +21,13 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .._core.errors import UnsupportedOperationError
 from .._core.session import Session
 
 if TYPE_CHECKING:
@@ -37,8 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FolderLocation", "Location", "StoreLocation", "StoreURL", "open_store", "parse_url"]
 
-_STORE_SCHEMES = ("local", "s3", "infomaniak-s3", "gs", "az")
-_LATER = {"swift": "OpenStack Swift"}
+_STORE_SCHEMES = ("local", "s3", "infomaniak-s3", "gs", "az", "swift")
 
 
 @dataclass(frozen=True)
@@ -73,10 +72,6 @@ def parse_url(url: str) -> StoreURL:
         if parts.netloc not in ("", "localhost"):
             raise ValueError(f"{url!r}: file URLs name a local path (file:///abs/path)")
         return StoreURL("file", path=os.path.abspath(unquote(parts.path) or "/"), options=options)
-    if scheme in _LATER:
-        raise UnsupportedOperationError(
-            f"{url!r}: {_LATER[scheme]} ({scheme}://) is not available in this acloud version"
-        )
     if scheme not in _STORE_SCHEMES:
         known = ", ".join(f"{s}://" for s in ("file", *_STORE_SCHEMES))
         raise ValueError(f"{url!r}: unknown scheme {scheme!r} (known: {known}, or a plain path)")
@@ -201,6 +196,18 @@ def _client_for(scheme: str, opts: dict[str, Any], session: Session | None) -> A
         if account and not url:
             url = f"https://{account}.blob.core.windows.net"
         return AzureBlobClient(url, session=session, **kwargs)
+    if scheme == "swift":
+        from ..infomaniak.openstack import InfomaniakCredentials
+        from ..infomaniak.swift import InfomaniakObjectStorageClient
+
+        threshold = kwargs.pop("multipart_threshold", None)
+        size = kwargs.pop("part_size", None) or threshold
+        if size:
+            kwargs["segment_size"] = size
+        creds = opts.pop("credentials", None) or InfomaniakCredentials.from_env()
+        if "region" in opts:
+            creds = dataclasses.replace(creds, region=opts.pop("region"))
+        return InfomaniakObjectStorageClient(creds, session=session, **kwargs)
     if scheme == "s3":
         from ..aws import S3Client
 

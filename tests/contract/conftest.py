@@ -190,6 +190,27 @@ async def gcs_fake_store(request: Any) -> AsyncIterator[tuple[StorageClient, str
         yield client, bucket
 
 
+@store("swift")
+@contextlib.asynccontextmanager
+async def swift_store(request: Any) -> AsyncIterator[tuple[StorageClient, str]]:
+    from acloud.infomaniak import InfomaniakCredentials, InfomaniakObjectStorageClient
+
+    from ..fakes.openstack import fake_openstack
+
+    async with fake_openstack() as fake, Session() as cloud:
+        creds = InfomaniakCredentials(
+            auth_url=f"{fake.url}/identity/v3",
+            application_credential_id="appcred-id",
+            application_credential_secret="appcred-secret",
+        )
+        # 1 MiB segments: the large-object paths run on test-sized objects
+        client = InfomaniakObjectStorageClient(creds, session=cloud, segment_size=1024 * 1024)
+        await client.set_temp_url_key("contract-temp-url-key-0123456789")
+        bucket = new_bucket_name()
+        await client.create_bucket(bucket)
+        yield client, bucket
+
+
 @pytest.fixture(params=sorted(STORES))
 async def store_and_bucket(request: Any) -> AsyncIterator[tuple[StorageClient, str]]:
     async with STORES[request.param](request) as pair:
