@@ -243,6 +243,55 @@ class RestClient(AsyncClient):
                 attempt,
             )
 
+    async def _fetch(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[bytes, Mapping[str, str]]:
+        """GET a body and its headers, retried as one step. A 416 (a range that starts
+        past the end) gives ``(b"", {})``."""
+
+        async def attempt(number: int) -> tuple[bytes, Mapping[str, str]]:
+            async with self._response(
+                "GET", path, params=params, headers=headers, attempt=number
+            ) as resp:
+                return await resp.read(), resp.headers
+
+        try:
+            return await self.retry_policy.call(attempt, idempotent=True)
+        except APIStatusError as err:
+            if err.status == 416:
+                return b"", {}
+            raise
+
+    async def _fetch_stream(
+        self,
+        path: str,
+        *,
+        chunk_size: int,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[bytes]:
+        """GET a body in chunks: getting the response is retried, the body is streamed
+        once (never held whole). A 416 (a range past the end) yields nothing."""
+        async with contextlib.AsyncExitStack() as stack:
+
+            async def attempt(number: int) -> aiohttp.ClientResponse:
+                return await stack.enter_async_context(
+                    self._response("GET", path, params=params, headers=headers, attempt=number)
+                )
+
+            try:
+                resp = await self.retry_policy.call(attempt, idempotent=True)
+            except APIStatusError as err:
+                if err.status == 416:
+                    return
+                raise
+            while chunk := await resp.content.read(chunk_size):
+                yield chunk
+
     def _timeout_option(self, http: aiohttp.ClientSession) -> dict[str, Any]:
         """The request's ``timeout=``: the client's total limit on top of the Session's
         connect and read timeouts (nothing when the client has none)."""

@@ -36,7 +36,6 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-import aiohttp
 from gcloud.aio.auth import Token
 from gcloud.aio.storage import Storage
 from gcloud.aio.storage.storage import init_api_root
@@ -473,23 +472,10 @@ class GCSClient(StorageClient, RestClient):
         """GET an object's bytes (a range of them) and its headers, retried as one step,
         pinned to the version's generation when given."""
         pin = {"ifGenerationMatch": version.version} if version and version.version else {}
-
-        async def attempt(number: int) -> tuple[bytes, Mapping[str, str]]:
-            async with self._response(
-                "GET",
-                self._o(bucket, key),
-                params={"alt": "media", **pin},
-                headers=byte_range(start, end),
-                attempt=number,
-            ) as resp:
-                return await resp.read(), resp.headers
-
-        try:
-            return await self.retry_policy.call(attempt, idempotent=True)
-        except APIStatusError as err:
-            if err.status == 416:  # the range starts past the end
-                return b"", {}
-            raise
+        params = {"alt": "media", **pin}
+        return await self._fetch(
+            self._o(bucket, key), params=params, headers=byte_range(start, end)
+        )
 
     async def _verify(self, key: str, data: bytes, said: Any) -> None:
         """A whole object's bytes against the hashes GCS sent (``x-goog-hash``): the MD5,
@@ -505,31 +491,15 @@ class GCSClient(StorageClient, RestClient):
         elif expected.get("crc32c", sums.crc32c_b64) != sums.crc32c_b64:
             raise IntegrityError(f"{key!r}: received CRC32C {sums.crc32c_b64}, not the stored one")
 
-    async def _stream(
+    def _stream(
         self, bucket: str, key: str, start: int, end: int | None, chunk_size: int
     ) -> AsyncIterator[bytes]:
-        async with contextlib.AsyncExitStack() as stack:
-
-            async def attempt(number: int) -> aiohttp.ClientResponse:
-                # Only getting the response is retried; its body is streamed below.
-                return await stack.enter_async_context(
-                    self._response(
-                        "GET",
-                        self._o(bucket, key),
-                        params={"alt": "media"},
-                        headers=byte_range(start, end),
-                        attempt=number,
-                    )
-                )
-
-            try:
-                resp = await self.retry_policy.call(attempt, idempotent=True)
-            except APIStatusError as err:
-                if err.status == 416:  # the range starts past the end
-                    return
-                raise
-            while chunk := await resp.content.read(chunk_size):
-                yield chunk
+        return self._fetch_stream(
+            self._o(bucket, key),
+            chunk_size=chunk_size,
+            params={"alt": "media"},
+            headers=byte_range(start, end),
+        )
 
     def _download_part_size(self, info: ObjectInfo) -> int:
         return self.part_size

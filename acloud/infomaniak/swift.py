@@ -29,12 +29,10 @@ from collections.abc import AsyncIterator, Awaitable, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import aiohttp
 import yarl
 
 from .._core.concurrency import run_bounded
 from .._core.errors import (
-    APIStatusError,
     ConflictError,
     IntegrityError,
     NotFoundError,
@@ -292,20 +290,7 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
         self, bucket: str, key: str, start: int, end: int | None, version: ObjectInfo | None
     ) -> tuple[bytes, Any]:
         pin = {"If-Match": version.etag} if version and version.etag else {}
-
-        async def attempt(number: int) -> tuple[bytes, Mapping[str, str]]:
-            headers = {**byte_range(start, end), **pin}
-            async with self._response(
-                "GET", self._p(bucket, key), headers=headers, attempt=number
-            ) as resp:
-                return await resp.read(), resp.headers
-
-        try:
-            return await self.retry_policy.call(attempt, idempotent=True)
-        except APIStatusError as err:
-            if err.status == 416:
-                return b"", {}
-            raise
+        return await self._fetch(self._p(bucket, key), headers={**byte_range(start, end), **pin})
 
     async def _verify(self, key: str, data: bytes, said: Any) -> None:
         """A plain object's bytes against its ETag (its MD5). A large object's ETag is the
@@ -319,26 +304,11 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
         if md5_hex != etag:
             raise IntegrityError(f"{key!r}: received MD5 {md5_hex}, not the stored {etag}")
 
-    async def _stream(
+    def _stream(
         self, bucket: str, key: str, start: int, end: int | None, chunk_size: int
     ) -> AsyncIterator[bytes]:
-        async with contextlib.AsyncExitStack() as stack:
-
-            async def attempt(number: int) -> aiohttp.ClientResponse:
-                return await stack.enter_async_context(
-                    self._response(
-                        "GET", self._p(bucket, key), headers=byte_range(start, end), attempt=number
-                    )
-                )
-
-            try:
-                resp = await self.retry_policy.call(attempt, idempotent=True)
-            except APIStatusError as err:
-                if err.status == 416:
-                    return
-                raise
-            while chunk := await resp.content.read(chunk_size):
-                yield chunk
+        path = self._p(bucket, key)
+        return self._fetch_stream(path, chunk_size=chunk_size, headers=byte_range(start, end))
 
     def _download_part_size(self, info: ObjectInfo) -> int:
         return self.segment_size

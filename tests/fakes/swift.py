@@ -294,6 +294,9 @@ class FakeSwift:
         obj = objects.get(key)
         if obj is None:
             return web.Response(status=404, text="Not Found")
+        wanted = request.headers.get("If-Match")
+        if wanted and wanted.strip('"') != obj.etag:
+            return web.Response(status=412, text="Precondition Failed")
         if obj.manifest is not None and request.query.get("multipart-manifest") == "get":
             return web.json_response(obj.manifest)  # format=raw: as it was put
         data = self._content(obj)

@@ -25,24 +25,19 @@ from acloud.infomaniak import (
     WaitTimeoutError,
 )
 
-from ..fakes.openstack import PROJECT_ID, fake_openstack
+from ..fakes.openstack import PROJECT_ID
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def fake():
-    async with fake_openstack() as cloud:
-        yield cloud
+def fake(openstack_fake):
+    return openstack_fake
 
 
 @pytest.fixture
-def creds(fake):
-    return InfomaniakCredentials(
-        auth_url=f"{fake.url}/identity/v3",
-        application_credential_id="appcred-id",
-        application_credential_secret="appcred-secret",
-    )
+def creds(openstack_creds):
+    return openstack_creds
 
 
 @pytest.fixture

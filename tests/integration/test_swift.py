@@ -12,27 +12,20 @@ import pytest
 
 import acloud
 from acloud import ServerError, Session, UnsupportedOperationError
-from acloud.infomaniak import InfomaniakCredentials, InfomaniakObjectStorageClient
-
-from ..fakes.openstack import fake_openstack
+from acloud.infomaniak import InfomaniakObjectStorageClient
 
 pytestmark = pytest.mark.integration
 MiB = 1024 * 1024
 
 
 @pytest.fixture
-async def fake():
-    async with fake_openstack() as cloud:
-        yield cloud
+def fake(openstack_fake):
+    return openstack_fake
 
 
 @pytest.fixture
-def creds(fake):
-    return InfomaniakCredentials(
-        auth_url=f"{fake.url}/identity/v3",
-        application_credential_id="appcred-id",
-        application_credential_secret="appcred-secret",
-    )
+def creds(openstack_creds):
+    return openstack_creds
 
 
 @pytest.fixture
