@@ -39,7 +39,10 @@ class InfomaniakComputeClient(OpenStackClient):
     """Instances (Nova), flavors, images (Glance) and key pairs."""
 
     def list_instances(self, **filters: Any) -> Listing:
-        """Instances, with details (filters as Nova's: ``name``, ``status``...)."""
+        """Instances, with details (filters as Nova's: ``name``, ``status``...). Nova is
+        asked for ``page_size`` instances per request, so a first page arrives quickly
+        however many there are."""
+        filters.setdefault("limit", self.page_size)
         return self._pager(lambda c, **f: c.compute.servers(details=True, **f), **filters)
 
     async def get_instance(self, server_id: str) -> dict[str, Any] | None:
@@ -135,7 +138,8 @@ class InfomaniakVolumeClient(OpenStackClient):
     """Block storage (Cinder v3): volumes, snapshots, backups, attachments."""
 
     def list_volumes(self, **filters: Any) -> Listing:
-        """Volumes, with details."""
+        """Volumes, with details (``page_size`` per request to Cinder)."""
+        filters.setdefault("limit", self.page_size)
         return self._pager(lambda c, **f: c.block_storage.volumes(details=True, **f), **filters)
 
     async def get_volume(self, volume_id: str) -> dict[str, Any] | None:

@@ -244,7 +244,7 @@ class FakeOpenStack:
             return await handler(request)  # keystone, discovery and swift check their own
         if request.headers.get("X-Auth-Token") not in self.tokens:
             return _error(401, "The request you have made requires authentication.")
-        self.calls.append(f"{request.method} {path}")
+        self.calls.append(f"{request.method} {request.path_qs}")
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:

@@ -54,6 +54,9 @@ async def test_compute(fake, creds, cloud):
     names = [s["name"] async for s in pager]
     assert names == [f"old-{i:03d}" for i in range(250)]
     assert pager.pages_fetched == 3  # pulled 100 at a time from openstacksdk's generator
+    listed = [c for c in fake.calls if c.startswith("GET /compute/v2.1/servers/detail")]
+    assert all("limit=100" in c for c in listed)  # Nova is asked for 100 at a time
+    assert len(listed) <= 4  # (openstacksdk asks once more past a short last page)
     assert next(f["name"] for f in await compute.list_flavors()) == "a1-ram2-disk20-perf1"
     assert [i["name"] for i in await compute.list_images()] == ["Debian 12 bookworm"]
     assert [k["name"] for k in await compute.list_keypairs()] == ["laptop"]
