@@ -100,7 +100,7 @@ class InfomaniakCredentials:
                 object.__setattr__(self, name, Secret(value))
         if not self.auth_url.startswith(("http://", "https://")):
             raise ValueError(f"auth_url must be an http(s) URL, not {self.auth_url!r}")
-        if self.region not in REGIONS and not self.auth_url.startswith("http://127.0.0.1"):
+        if self.region not in REGIONS:
             raise ValueError(f"region must be one of {', '.join(REGIONS)}, not {self.region!r}")
         app = self.application_credential_id and self.application_credential_secret
         user = self.username and self.password and (self.project_name or self.project_id)

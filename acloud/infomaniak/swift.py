@@ -215,9 +215,12 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
         base = f"{key}/slo/{uuid.uuid4().hex}"
         manifest: list[dict[str, Any]] = []
 
+        attempted: list[str] = []  # every segment sent, answered or not
+
         async def upload(index: int, data: bytes) -> None:
             _, md5_hex = await self.session.run_blocking(md5_of, data)
             name = f"{base}/{index:08d}"
+            attempted.append(f"/{segments_bucket}/{name}")
             await self._request(
                 "PUT", self._p(segments_bucket, name), data=data, headers={"ETag": md5_hex}
             )
@@ -245,8 +248,11 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
                     headers=headers,
                 )
         except BaseException:
-            written = [seg["path"] for seg in manifest if seg]
-            await undo_shielded(self._delete_paths(written), log, f"delete the segments of {key!r}")
+            # a segment whose answer was lost (cancelled, reset) may still have been
+            # stored: delete every segment that was sent (a missing one is fine)
+            await undo_shielded(
+                self._delete_paths(attempted), log, f"delete the segments of {key!r}"
+            )
             raise
 
     async def _segments_of(self, bucket: str, key: str) -> list[str]:

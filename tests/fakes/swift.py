@@ -230,8 +230,10 @@ class FakeSwift:
     async def _put(
         self, request: web.Request, objects: dict[str, SwiftObject], key: str
     ) -> web.StreamResponse:
-        if self.put_delay:
-            await asyncio.sleep(self.put_delay)
+        if self.put_delay:  # server-side work; like Swift's proxy (a "499"), an upload
+            await asyncio.sleep(self.put_delay)  # whose client left meanwhile is not stored
+            if request.transport is None or request.transport.is_closing():
+                return web.Response(status=499, text="Client Disconnect")
         status = self.fail_put(request.match_info["container"], key) if self.fail_put else None
         if status:
             await request.read()
