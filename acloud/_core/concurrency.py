@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable
-from typing import Any
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
-__all__ = ["WeightedSemaphore", "run_bounded"]
+__all__ = ["WeightedSemaphore", "poll_until", "run_bounded"]
 
 
 async def _aiter(jobs: Iterable[Awaitable[Any]] | AsyncIterable[Awaitable[Any]]) -> Any:
@@ -138,3 +138,47 @@ class WeightedSemaphore:
             yield
         finally:
             self.release(weight)
+
+
+P = TypeVar("P")
+
+
+async def poll_until(
+    fetch: Callable[[], Awaitable[P]],
+    done: Callable[[P], bool],
+    *,
+    timeout: float,
+    interval: float,
+    on_timeout: Callable[[P], BaseException],
+    growth: float = 1.0,
+    max_interval: float = 5.0,
+) -> P:
+    """Call ``fetch()`` until ``done(result)``, sleeping ``interval`` between calls (times
+    ``growth`` after each, up to ``max_interval``); after ``timeout`` seconds raise
+    ``on_timeout(last result)``. ``done`` may raise to stop on a failure state.
+
+    Example:
+        >>> import asyncio
+        >>> async def demo():
+        ...     calls = []
+        ...     async def fetch():
+        ...         calls.append(1)
+        ...         return len(calls)
+        ...     return await poll_until(fetch, lambda n: n == 3, timeout=5, interval=0.001,
+        ...                             on_timeout=lambda n: TimeoutError(n))
+        >>> asyncio.run(demo())
+        3
+    """
+    if timeout <= 0 or interval <= 0:
+        raise ValueError("timeout and poll_interval must be positive numbers of seconds")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        found = await fetch()
+        if done(found):
+            return found
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise on_timeout(found)
+        await asyncio.sleep(min(interval, remaining))
+        interval = min(interval * growth, max(max_interval, interval))

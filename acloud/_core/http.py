@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, ClassVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 import aiohttp.payload
@@ -31,7 +31,14 @@ from .errors import (
 )
 from .ratelimit import WindowLimiter
 
-__all__ = ["IDEMPOTENT_METHODS", "PoolView", "RestClient", "ViewPayload", "path_segment"]
+__all__ = [
+    "IDEMPOTENT_METHODS",
+    "PoolView",
+    "RestClient",
+    "ViewPayload",
+    "checked_url",
+    "path_segment",
+]
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _WRITE_SLICE = 64 * 1024
@@ -111,6 +118,20 @@ async def _holding(limiters: Sequence[WindowLimiter]) -> AsyncIterator[None]:
         for limiter in limiters:
             await stack.enter_async_context(limiter)
         yield
+
+
+def checked_url(value: str, name: str = "base_url") -> str:
+    """``value`` if it is an absolute http(s) URL (without a trailing slash), else a
+    ValueError naming the argument.
+
+    Example:
+        >>> checked_url("https://api.example.com/v1/")
+        'https://api.example.com/v1'
+    """
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{name} must be an http(s) URL, not {value!r}")
+    return value.rstrip("/")
 
 
 def _clean_params(params: Mapping[str, Any] | None) -> dict[str, str] | None:

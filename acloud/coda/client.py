@@ -3,17 +3,17 @@ Coda's published rate limits."""
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 import json
 import os
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
-from urllib.parse import urlsplit
 
+from .._core.concurrency import poll_until
 from .._core.errors import AcloudError, APIStatusError, InvalidResponseError
-from .._core.http import RestClient, path_segment
+from .._core.http import RestClient, checked_url, path_segment
 from .._core.paging import AsyncPager, ListPager, Page
 from .._core.ratelimit import Rate, WindowLimiter
 from .._core.retry import RetryPolicy
@@ -44,6 +44,7 @@ from .models import (
     Table,
     TableList,
     User,
+    _camel,
 )
 from .models import (
     Page as CodaPage,
@@ -60,6 +61,7 @@ _READ, _WRITE, _WRITE_CONTENT, _LIST_DOCS = (
     Rate(5, 10.0),
     Rate(4, 6.0),
 )
+_LIMIT_NAMES = ("reading", "writing", "writing_content", "listing_docs", "reading_analytics")
 _CONTENT_WRITE = re.compile(r"^/docs/[^/]+/pages(/[^/]+)?$")
 
 
@@ -81,6 +83,11 @@ class CodaLimits:
     listing_docs: Rate = _LIST_DOCS
     reading_analytics: Rate = _READ
     slack: float = 0.1
+
+    def rate(self, name: str) -> Rate:
+        """The limit ``name`` with this set's ``slack`` (unless the Rate has its own)."""
+        rate: Rate = getattr(self, name)
+        return rate if rate.slack or not self.slack else dataclasses.replace(rate, slack=self.slack)
 
     def names(self, method: str, path: str) -> list[str]:
         """The limits one request counts against (by method and API path)."""
@@ -136,9 +143,7 @@ class CodaClient(RestClient):
         token = Secret(api_token)
         if not token.get().strip():
             raise ValueError("a Coda API token must not be empty")
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"base_url must be an http(s) URL, not {base_url!r}")
+        base_url = checked_url(base_url)
         if timeout is not None and timeout <= 0:
             raise ValueError("timeout must be a positive number of seconds (or None)")
         if doc_version not in (None, "latest"):
@@ -147,9 +152,11 @@ class CodaClient(RestClient):
             raise ValueError("max_rows_per_request must be >= 1 and max_request_bytes >= 1024")
         super().__init__(session=session, retry=retry)
         self._token = token
-        self._base_url = base_url.rstrip("/")
+        self._base_url = base_url
         self._timeout = timeout
-        self.limits = limits or CodaLimits()
+        self._limits = limits or CodaLimits()
+        self._scope = self._token.fingerprint()  # limiters are shared per token
+        self._rates = {name: self._limits.rate(name) for name in _LIMIT_NAMES}
         self.doc_version = doc_version
         self.max_rows_per_request = max_rows_per_request
         self.max_request_bytes = max_request_bytes
@@ -181,15 +188,16 @@ class CodaClient(RestClient):
         return headers
 
     def _limiters(self, method: str, path: str) -> Sequence[WindowLimiter]:
-        scope = self._token.fingerprint()
         registry = self.session.rate_limits
-        out = []
-        for name in self.limits.names(method, path):
-            rate: Rate = getattr(self.limits, name)
-            if self.limits.slack and not rate.slack:
-                rate = Rate(rate.max_rate, rate.period, self.limits.slack)
-            out.append(registry.bucket(scope, f"coda:{name}", rate))
-        return out
+        return [
+            registry.bucket(self._scope, f"coda:{name}", self._rates[name])
+            for name in self._limits.names(method, path)
+        ]
+
+    @property
+    def limits(self) -> CodaLimits:
+        """The rate limits this client keeps to (set them with ``limits=``)."""
+        return self._limits
 
     # -- plumbing --------------------------------------------------------------------
     async def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
@@ -278,14 +286,13 @@ class CodaClient(RestClient):
             CodaMutationTimeoutError: not applied within ``timeout`` seconds (it may
                 still be applied later).
         """
-        if timeout <= 0 or poll_interval <= 0:
-            raise ValueError("timeout and poll_interval must be positive numbers of seconds")
-        return await _poll(
+        return await poll_until(
             lambda: self.get_mutation_status(request_id),
             lambda status: status.completed,
-            timeout,
-            poll_interval,
-            lambda: CodaMutationTimeoutError(
+            timeout=timeout,
+            interval=poll_interval,
+            growth=1.5,
+            on_timeout=lambda _: CodaMutationTimeoutError(
                 f"Coda mutation {request_id} was not applied within {timeout:g} s",
                 request_id=request_id,
             ),
@@ -481,12 +488,13 @@ class CodaClient(RestClient):
         """
         started = await self.begin_page_export(doc_id, page_id_or_name, output_format)
         export_id = started.id or ""
-        done = await _poll(
+        done = await poll_until(
             lambda: self.get_page_export(doc_id, page_id_or_name, export_id),
             lambda e: e.status in ("complete", "failed"),
-            timeout,
-            poll_interval,
-            lambda: CodaMutationTimeoutError(
+            timeout=timeout,
+            interval=poll_interval,
+            growth=1.5,
+            on_timeout=lambda _: CodaMutationTimeoutError(
                 f"the export of page {page_id_or_name!r} was not ready within {timeout:g} s",
                 request_id=export_id,
             ),
@@ -738,11 +746,6 @@ class CodaClient(RestClient):
 
 
 # -- helpers ---------------------------------------------------------------------------
-def _camel(name: str) -> str:
-    first, *rest = name.split("_")
-    return first + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
 def _query(params: Mapping[str, Any]) -> dict[str, Any]:
     """snake_case options to the spec's camelCase names; ``None`` values dropped."""
     return {_camel(k): v for k, v in params.items() if v is not None}
@@ -781,27 +784,3 @@ def _row(doc_id: str, table: str, row: str) -> str:
 def _check_format(fmt: str) -> None:
     if fmt not in ("html", "markdown"):
         raise ValueError(f"content format must be 'html' or 'markdown', not {fmt!r}")
-
-
-P = TypeVar("P")
-
-
-async def _poll(
-    fetch: Callable[[], Awaitable[P]],
-    done: Callable[[P], bool],
-    timeout: float,
-    interval: float,
-    on_timeout: Callable[[], BaseException],
-) -> P:
-    """Call ``fetch`` until ``done``; the wait grows 1.5x per poll up to 5 s."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        found = await fetch()
-        if done(found):
-            return found
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            raise on_timeout()
-        await asyncio.sleep(min(interval, remaining))
-        interval = min(interval * 1.5, 5.0)

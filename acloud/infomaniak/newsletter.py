@@ -20,7 +20,6 @@ import io
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from .._core.errors import (
     APIStatusError,
@@ -35,7 +34,7 @@ from .._core.errors import (
     UnsupportedOperationError,
     ValidationError,
 )
-from .._core.http import RestClient, path_segment
+from .._core.http import RestClient, checked_url, path_segment
 from .._core.paging import AsyncPager, Page
 from .._core.ratelimit import Rate, WindowLimiter
 from .._core.retry import RetryPolicy
@@ -157,15 +156,14 @@ class InfomaniakNewsletterClient(RestClient):
             raise ValueError("an Infomaniak API token must not be empty")
         if not str(domain_id).strip().isdigit():
             raise ValueError(f"domain_id must be the newsletter's numeric id, not {domain_id!r}")
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"base_url must be an http(s) URL, not {base_url!r}")
+        base_url = checked_url(base_url)
         super().__init__(session=session, retry=retry)
         self._token = secret
+        self._scope = secret.fingerprint()  # the limiter is shared per token
         self.domain_id = int(domain_id)
         self.rate = rate
         self._timeout = timeout
-        self._base_url = base_url.rstrip("/") + f"/1/newsletters/{self.domain_id}"
+        self._base_url = f"{base_url}/1/newsletters/{self.domain_id}"
 
     @classmethod
     def from_env(
@@ -190,7 +188,7 @@ class InfomaniakNewsletterClient(RestClient):
         return {"Authorization": f"Bearer {self._token.get()}"}
 
     def _limiters(self, method: str, path: str) -> Sequence[WindowLimiter]:
-        return [self.session.rate_limits.bucket(self._token.fingerprint(), "newsletter", self.rate)]
+        return [self.session.rate_limits.bucket(self._scope, "newsletter", self.rate)]
 
     def _error_details(self, status: int, body: Any) -> tuple[str, str | None]:
         error = body.get("error") if isinstance(body, Mapping) else None

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from .._core.client import AsyncClient
+from .._core.concurrency import poll_until
 from .._core.errors import (
     AcloudError,
     APIStatusError,
@@ -37,6 +38,7 @@ from .._core.errors import (
     translated_by,
 )
 from .._core.extras import require
+from .._core.http import checked_url
 from .._core.paging import AsyncPager, Page
 from .._core.retry import RetryPolicy
 from .._core.secrets import Secret
@@ -98,8 +100,7 @@ class InfomaniakCredentials:
             value = getattr(self, name)
             if value is not None and not isinstance(value, Secret):
                 object.__setattr__(self, name, Secret(value))
-        if not self.auth_url.startswith(("http://", "https://")):
-            raise ValueError(f"auth_url must be an http(s) URL, not {self.auth_url!r}")
+        checked_url(self.auth_url, "auth_url")
         if self.region not in REGIONS:
             raise ValueError(f"region must be one of {', '.join(REGIONS)}, not {self.region!r}")
         app = self.application_credential_id and self.application_credential_secret
@@ -381,24 +382,25 @@ class OpenStackClient(AsyncClient):
         poll_interval: float,
     ) -> dict[str, Any]:
         """Poll ``read()`` (async) until ``done``; raise on ``failed`` or after ``timeout``."""
-        if timeout <= 0 or poll_interval <= 0:
-            raise ValueError("timeout and poll_interval must be positive numbers of seconds")
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            current = await read()
+
+        def finished(current: dict[str, Any] | None) -> bool:
             if current is None:
                 raise NotFoundError(f"{what} does not exist", status=404, provider="openstack")
             if done(current):
-                return dict(current)
+                return True
             if failed(current):
                 raise APIStatusError(
                     f"{what} failed: status {current.get('status')}",
                     status=500,
                     provider="openstack",
                 )
-            if loop.time() >= deadline:
-                raise WaitTimeoutError(
-                    f"{what} did not get there within {timeout:g} s (now {current.get('status')})"
-                )
-            await asyncio.sleep(min(poll_interval, max(0.0, deadline - loop.time())))
+            return False
+
+        def too_late(current: dict[str, Any] | None) -> BaseException:
+            now = current.get("status") if current else None
+            return WaitTimeoutError(f"{what} did not get there within {timeout:g} s (now {now})")
+
+        found = await poll_until(
+            read, finished, timeout=timeout, interval=poll_interval, on_timeout=too_late
+        )
+        return dict(found or {})

@@ -11,9 +11,6 @@ it. Where that folder is absent this module is skipped, saying so.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from acloud.coda import (
@@ -26,12 +23,10 @@ from acloud.coda import (
 
 from ..fakes.coda import api_root, fake_coda
 from . import test_coda as tour
+from .specs import SPECS, schema_errors
 
 pytestmark = pytest.mark.integration
 
-SPECS = Path(
-    os.environ.get("ACLOUD_SPECS_DIR") or Path(__file__).resolve().parents[3] / "shared" / "specs"
-)
 SPEC_FILE = SPECS / "coda-openapi.yml"
 IN_SCOPE = {
     "Docs",
@@ -114,11 +109,7 @@ def _resolve(spec, node):
 
 
 def _errors(spec, schema, instance):
-    validator = OAS30Validator({"components": spec["components"], **schema})
-    return [
-        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-        for e in validator.iter_errors(instance)
-    ]
+    return schema_errors(OAS30Validator, spec, schema, instance)
 
 
 @pytest.fixture

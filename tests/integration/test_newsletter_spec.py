@@ -9,8 +9,6 @@ the project does not copy it. Where that folder is absent this module is skipped
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 
@@ -18,12 +16,10 @@ from acloud.infomaniak.newsletter import InfomaniakNewsletterClient
 
 from ..fakes.newsletter import fake_newsletter
 from . import test_newsletter as tour
+from .specs import SPECS, schema_errors
 
 pytestmark = pytest.mark.integration
 
-SPECS = Path(
-    os.environ.get("ACLOUD_SPECS_DIR") or Path(__file__).resolve().parents[3] / "shared" / "specs"
-)
 SPEC_FILE = SPECS / "infomaniak-newsletter-openapi.json"
 
 if not SPEC_FILE.exists():
@@ -56,11 +52,7 @@ def spec():
 
 
 def _errors(spec, schema, instance):
-    validator = OAS31Validator({"components": spec["components"], **schema})
-    return [
-        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-        for e in validator.iter_errors(instance)
-    ]
+    return schema_errors(OAS31Validator, spec, schema, instance)
 
 
 STEPS = (
