@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as _dt
 import email.utils
@@ -208,22 +209,31 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
         self, bucket: str, key: str, payload: Payload, headers: dict[str, str]
     ) -> None:
         """A Static Large Object: segments uploaded concurrently (each checked by its
-        MD5), then the manifest. If anything fails (or the call is cancelled) the uploaded
-        segments are deleted: nothing is left behind, and the old object stays as it was."""
+        MD5), then the manifest. If anything fails (or the call is cancelled) the segments
+        are deleted: nothing is left behind, and the old object stays as it was.
+
+        A segment request already sent is never abandoned mid-way: a server may store a
+        body it fully received even after the client gave up, so the cleanup first waits
+        for the sent requests to end, then deletes every segment that was sent."""
         segments_bucket = f"{bucket}_segments"
         await self._ensure_container(segments_bucket)
         base = f"{key}/slo/{uuid.uuid4().hex}"
         manifest: list[dict[str, Any]] = []
 
         attempted: list[str] = []  # every segment sent, answered or not
+        sent: list[asyncio.Future[Any]] = []  # their requests, shielded from cancellation
 
         async def upload(index: int, data: bytes) -> None:
             _, md5_hex = await self.session.run_blocking(md5_of, data)
             name = f"{base}/{index:08d}"
             attempted.append(f"/{segments_bucket}/{name}")
-            await self._request(
-                "PUT", self._p(segments_bucket, name), data=data, headers={"ETag": md5_hex}
+            request = asyncio.ensure_future(
+                self._request(
+                    "PUT", self._p(segments_bucket, name), data=data, headers={"ETag": md5_hex}
+                )
             )
+            sent.append(request)
+            await asyncio.shield(request)
             manifest[index] = {
                 "path": f"/{segments_bucket}/{name}",
                 "etag": md5_hex,
@@ -248,11 +258,12 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
                     headers=headers,
                 )
         except BaseException:
-            # a segment whose answer was lost (cancelled, reset) may still have been
-            # stored: delete every segment that was sent (a missing one is fine)
-            await undo_shielded(
-                self._delete_paths(attempted), log, f"delete the segments of {key!r}"
-            )
+
+            async def undo() -> None:
+                await asyncio.gather(*sent, return_exceptions=True)  # each one's fate known
+                await self._delete_paths(attempted)  # (a missing segment is fine)
+
+            await undo_shielded(undo(), log, f"delete the segments of {key!r}")
             raise
 
     async def _segments_of(self, bucket: str, key: str) -> list[str]:

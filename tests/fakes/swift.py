@@ -230,10 +230,8 @@ class FakeSwift:
     async def _put(
         self, request: web.Request, objects: dict[str, SwiftObject], key: str
     ) -> web.StreamResponse:
-        if self.put_delay:  # server-side work; like Swift's proxy (a "499"), an upload
-            await asyncio.sleep(self.put_delay)  # whose client left meanwhile is not stored
-            if request.transport is None or request.transport.is_closing():
-                return web.Response(status=499, text="Client Disconnect")
+        if self.put_delay:  # server-side work before the upload is read
+            await asyncio.sleep(self.put_delay)
         status = self.fail_put(request.match_info["container"], key) if self.fail_put else None
         if status:
             await request.read()
@@ -283,6 +281,9 @@ class FakeSwift:
                 return web.Response(status=422, text="Unprocessable Entity")
             content_type = request.headers.get("Content-Type") or "application/octet-stream"
             obj = SwiftObject(body, content_type, self._metadata(request))
+        if request.transport is None or request.transport.is_closing():
+            # like Swift's proxy (a "499"): an upload whose client left is not stored
+            return web.Response(status=499, text="Client Disconnect")
         objects[key] = obj
         etag = f'"{obj.etag}"' if obj.manifest is not None else obj.etag
         return web.Response(
