@@ -13,6 +13,8 @@ Example:
 from __future__ import annotations
 
 import enum
+import os
+import pathlib
 import ssl as _ssl
 import weakref
 from collections.abc import Callable, Hashable, Sequence
@@ -53,6 +55,22 @@ class _State(enum.Enum):
     NEW = "new"
     OPEN = "open"
     CLOSED = "closed"
+
+
+def _environment_configures_http() -> bool:
+    """Whether proxy variables or a netrc file ask aiohttp to read the environment.
+
+    With ``trust_env`` aiohttp looks up the proxy and the netrc file on every request, in
+    a thread (two thread hops, about 0.8 ms of CPU per request measured here); acloud asks
+    for it only when the environment has something for it to find.
+    """
+    names = {name.lower() for name in os.environ}
+    if names & {"http_proxy", "https_proxy", "ws_proxy", "wss_proxy", "all_proxy", "netrc"}:
+        return True
+    try:
+        return (pathlib.Path.home() / ".netrc").exists()
+    except (RuntimeError, OSError):
+        return False
 
 
 class Session:
@@ -129,7 +147,7 @@ class Session:
                 ),
                 headers={"User-Agent": USER_AGENT},
                 auto_decompress=False,
-                trust_env=True,
+                trust_env=_environment_configures_http(),
                 trace_configs=self._trace_configs or None,
             )
             # aiohttp silently re-sends an idempotent request once when its connection

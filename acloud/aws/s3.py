@@ -41,6 +41,7 @@ from ..storage.base import BucketInfo, ObjectInfo, StorageClient, byte_range
 from ..storage.checksums import md5_of, off_loop
 from ..storage.payload import Payload
 from ._errors import error_for_code, translating
+from ._fast import FastPath
 from ._pool import PartBody, shared_http_session_cls
 
 __all__ = ["AWSCredentials", "S3Client"]
@@ -125,6 +126,10 @@ class S3Client(StorageClient):
         max_concurrency: parts in flight at once, per transfer.
         session: share a Session's pool; a standalone client makes its own.
         retry: this client's retry policy (the Session's by default).
+        fast_path: send the hot operations (GetObject, HeadObject, PutObject, UploadPart,
+            ListObjectsV2, DeleteObject(s)) directly on the pool, signed by botocore's
+            SigV4 signer (see :mod:`acloud.aws._fast`); False sends everything through
+            aiobotocore.
     """
 
     provider: ClassVar[str] = "s3"
@@ -142,6 +147,7 @@ class S3Client(StorageClient):
         max_concurrency: int = 8,
         session: Session | None = None,
         retry: RetryPolicy | None = None,
+        fast_path: bool = True,
     ) -> None:
         if addressing_style not in ("auto", "virtual", "path"):
             raise ValueError('addressing_style must be "auto", "virtual" or "path"')
@@ -165,6 +171,8 @@ class S3Client(StorageClient):
         self._profile = profile
         self._client: Any = None
         self._client_cm: Any = None
+        self.fast_path = fast_path
+        self._fast: FastPath | None = None
 
     def __repr__(self) -> str:
         where = self.endpoint_url or self.region_name or "default region"
@@ -200,9 +208,11 @@ class S3Client(StorageClient):
         )
         with translating():
             self._client = await self._client_cm.__aenter__()
+        if self.fast_path:
+            self._fast = FastPath(self._client, session.http)
 
     async def _close(self) -> None:
-        cm, self._client_cm, self._client = self._client_cm, None, None
+        cm, self._client_cm, self._client, self._fast = self._client_cm, None, None, None
         if cm is not None:
             await cm.__aexit__(None, None, None)
 
@@ -220,6 +230,8 @@ class S3Client(StorageClient):
         outcome = "ok"
         try:
             with translating():
+                if self._fast is not None and self._fast.covers(operation, params):
+                    return await self._fast.send(operation, params)
                 return await getattr(self._client, operation)(**params)
         except Exception as err:
             outcome = type(err).__name__

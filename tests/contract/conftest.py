@@ -85,9 +85,8 @@ async def _moto_bucket(
 SMALL_PARTS = {"part_size": 5 * 1024 * 1024, "multipart_threshold": 5 * 1024 * 1024}
 
 
-@store("s3")
 @contextlib.asynccontextmanager
-async def s3_store(request: Any) -> AsyncIterator[tuple[StorageClient, str]]:
+async def _s3_store(request: Any, fast_path: bool) -> AsyncIterator[tuple[StorageClient, str]]:
     from acloud.aws import AWSCredentials
 
     endpoint = request.getfixturevalue("moto_endpoint")
@@ -97,10 +96,24 @@ async def s3_store(request: Any) -> AsyncIterator[tuple[StorageClient, str]]:
             endpoint_url=endpoint,
             credentials=AWSCredentials("testing", "testing-secret-key"),
             addressing_style="path",
+            fast_path=fast_path,
             **SMALL_PARTS,
         )
         async with _moto_bucket(client, endpoint) as pair:
             yield pair
+
+
+@store("s3")
+def s3_store(request: Any) -> contextlib.AbstractAsyncContextManager[tuple[StorageClient, str]]:
+    return _s3_store(request, fast_path=True)
+
+
+@store("s3-aiobotocore")
+def s3_aiobotocore_store(
+    request: Any,
+) -> contextlib.AbstractAsyncContextManager[tuple[StorageClient, str]]:
+    """S3Client with its fast path off: every request through aiobotocore."""
+    return _s3_store(request, fast_path=False)
 
 
 @store("infomaniak-s3")

@@ -25,21 +25,27 @@ CREDS = AWSCredentials("testing", "testing-secret-key")
 
 
 class RequestCounter:
-    """Counts the HTTP requests botocore really sends, by operation name."""
+    """Counts the requests an S3Client sends (every attempt), by S3 operation name, on
+    the fast path and through aiobotocore alike."""
 
     def __init__(self, client: S3Client) -> None:
         self.counts: Counter[str] = Counter()
-        client.client.meta.events.register("before-send.s3", self._on_send)
+        send = client._send
 
-    def _on_send(self, request, event_name, **kwargs):  # type: ignore[no-untyped-def]
-        self.counts[event_name.rsplit(".", 1)[-1]] += 1
-        self.counts["total"] += 1
+        async def counted(operation, /, **params):  # type: ignore[no-untyped-def]
+            self.counts["".join(word.title() for word in operation.split("_"))] += 1
+            self.counts["total"] += 1
+            return await send(operation, **params)
+
+        client._send = counted  # type: ignore[method-assign]
 
 
-@pytest.fixture
-async def s3(moto_endpoint):
+@pytest.fixture(params=[True, False], ids=["fast", "aiobotocore"])
+async def s3(moto_endpoint, request):
     async with Session() as cloud:
-        client = cloud.s3("us-east-1", endpoint_url=moto_endpoint, credentials=CREDS)
+        client = cloud.s3(
+            "us-east-1", endpoint_url=moto_endpoint, credentials=CREDS, fast_path=request.param
+        )
         await client.create_bucket("bucket")
         yield client
     moto_reset(moto_endpoint)

@@ -95,8 +95,8 @@ def error_xml(code, message):
     )
 
 
-@pytest.fixture
-async def s3():
+@pytest.fixture(params=[True, False], ids=["fast", "aiobotocore"])
+async def s3(request):
     policy = RetryPolicy(max_attempts=3, initial_backoff=0, max_backoff=0)
     async with Session(retry=policy) as cloud:
         client = cloud.s3(
@@ -104,6 +104,7 @@ async def s3():
             endpoint_url=ENDPOINT,
             credentials=AWSCredentials("AKID", "SECRETKEY"),
             addressing_style="path",
+            fast_path=request.param,
         )
         await client.open()
         yield client
@@ -176,3 +177,36 @@ async def test_retries_do_not_nest(s3, ranged):
         with pytest.raises(E.ServerError):
             await s3.get_object("bucket", "key", **window)
         assert sum(len(v) for v in m.requests.values()) == 3
+
+
+async def test_an_html_error_page_is_a_typed_error_with_its_status(s3):
+    url = re.compile(rf"{ENDPOINT}/bucket/key.*")
+    with aioresponses() as m:
+        m.get(url, status=403, body="<html><body>Forbidden by proxy</body></html>")
+        with pytest.raises(E.PermissionDeniedError) as caught:
+            await s3.get_object("bucket", "key", start=0, end=3)
+    assert caught.value.status == 403
+
+
+async def test_429_retry_after_is_read_from_the_answer(s3):
+    url = re.compile(rf"{ENDPOINT}/bucket/key.*")
+    with aioresponses() as m:
+        for _ in range(3):
+            m.get(
+                url,
+                status=503,
+                body=error_xml("SlowDown", "Reduce your request rate"),
+                headers={"Retry-After": "0"},
+            )
+        with pytest.raises(E.RateLimitError) as caught:
+            await s3.get_object("bucket", "key", start=0, end=3)
+    assert (caught.value.code, caught.value.retry_after) == ("SlowDown", 0)
+
+
+async def test_a_listing_that_is_not_xml_is_a_typed_error(s3):
+    url = re.compile(rf"{ENDPOINT}/bucket.*")
+    with aioresponses() as m:
+        for _ in range(3):
+            m.get(url, status=200, body="<ListBucketResult><Contents>", repeat=False)
+        with pytest.raises(E.AcloudError):
+            await s3.list_objects("bucket")

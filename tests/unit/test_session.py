@@ -153,3 +153,44 @@ async def test_a_dropped_connection_is_not_silently_resent_by_aiohttp():
         server.close()
         await server.wait_closed()
     assert connections == 1
+
+
+@pytest.fixture
+def no_proxy_env(monkeypatch, tmp_path):
+    for name in list(__import__("os").environ):
+        if name.lower() in {"http_proxy", "https_proxy", "all_proxy", "no_proxy", "netrc"}:
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc
+
+
+async def test_environment_is_not_consulted_per_request_when_it_has_nothing(no_proxy_env):
+    # aiohttp's trust_env costs two thread hops per request: only when there is a proxy
+    async with Session() as cloud:
+        assert cloud.http.trust_env is False
+
+
+async def test_proxy_from_the_environment_is_honoured(no_proxy_env, monkeypatch):
+    from aiohttp import web
+
+    seen = []
+
+    async def proxy(request):
+        seen.append(str(request.url))
+        return web.Response(text="via proxy")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", proxy)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    try:
+        async with Session() as cloud:
+            assert cloud.http.trust_env is True
+            async with cloud.http.get("http://127.0.0.1:9/target") as resp:
+                assert await resp.text() == "via proxy"
+        assert seen == ["http://127.0.0.1:9/target"]
+    finally:
+        await runner.cleanup()

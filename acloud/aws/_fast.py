@@ -1,0 +1,397 @@
+"""The S3 fast path: the hot operations sent straight on the Session's aiohttp pool.
+
+aiobotocore spends most of a small request's CPU building the request from the service
+model, running the endpoint rules and parsing the response into a model-shaped dict;
+SigV4 itself is a small part. For GetObject (incl. ranges), HeadObject, PutObject,
+UploadPart, ListObjectsV2, DeleteObject and DeleteObjects called with the parameters
+:class:`~acloud.aws.S3Client` uses, this module builds the request itself, signs it with
+botocore's own :class:`~botocore.auth.S3SigV4Auth` using the aiobotocore client's
+credentials (refreshed the same way), sends it on the shared pool and parses the XML with
+ElementTree. It answers with the same dict shape as aiobotocore, so the rest of S3Client
+does not know which path served it. Anything else stays on aiobotocore.
+
+Addressing is botocore's: the base URL of each bucket (virtual-host or path style, the
+signing region) is read once from a URL presigned by the aiobotocore client, so the
+endpoint rules are botocore's and run once per bucket. A 301/307/400 answer naming
+another region in ``x-amz-bucket-region`` moves the bucket to that region and is retried
+once.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+from xml.sax.saxutils import escape
+
+import aiohttp
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from yarl import URL
+
+from .._core.errors import APIStatusError, parse_retry_after
+from .._version import __version__
+from ._errors import error_for_code
+from ._pool import PartBody
+
+__all__ = ["FastPath"]
+
+_OBJECT = frozenset({"Bucket", "Key"})
+#: the operations served, and the parameters each may carry (others go to aiobotocore)
+OPERATIONS: Mapping[str, frozenset[str]] = {
+    "get_object": _OBJECT | {"Range", "IfMatch"},
+    "head_object": _OBJECT,
+    "put_object": _OBJECT | {"Body", "ContentMD5", "ContentType", "Metadata", "IfNoneMatch"},
+    "upload_part": _OBJECT | {"Body", "ContentMD5", "UploadId", "PartNumber"},
+    "list_objects_v2": frozenset({"Bucket", "Prefix", "MaxKeys", "Delimiter", "ContinuationToken"}),
+    "delete_object": _OBJECT,
+    "delete_objects": frozenset({"Bucket", "Delete"}),
+}
+_REDIRECTS = frozenset({301, 307, 400})
+_EXPECT_100_FROM = 1024 * 1024  # botocore sends Expect: 100-continue from 1 MB
+_SKIP = frozenset({"Content-Type"})
+_AWS_HOST = re.compile(r"(^|\.)s3([.-](?:[a-z0-9-]+))?\.amazonaws\.com$")
+_HEADERS = {  # response header -> aiobotocore's name for it
+    "ETag": "ETag",
+    "Content-Type": "ContentType",
+    "Content-Range": "ContentRange",
+    "x-amz-server-side-encryption": "ServerSideEncryption",
+    "x-amz-server-side-encryption-aws-kms-key-id": "SSEKMSKeyId",
+    "x-amz-server-side-encryption-customer-algorithm": "SSECustomerAlgorithm",
+    "x-amz-version-id": "VersionId",
+}
+
+
+def _tag(element: ET.Element) -> str:
+    return element.tag.rpartition("}")[2]
+
+
+def _children(element: ET.Element) -> dict[str, str]:
+    return {_tag(child): child.text or "" for child in element}
+
+
+def _host_of(url: str) -> str:
+    """The Host header of ``url``: lower case, no user info, no default port."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2].lower()
+    default = {"http": ":80", "https": ":443"}.get(parts.scheme, "")
+    return host.removesuffix(default) if default else host
+
+
+def _iso(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _xml(raw: bytes) -> ET.Element:
+    try:
+        return ET.fromstring(raw)
+    except ET.ParseError as err:
+        raise APIStatusError(
+            f"S3 answered with a body that is not XML: {raw[:80]!r}", status=200, provider="s3"
+        ) from err
+
+
+class _Signer(S3SigV4Auth):  # type: ignore[misc]
+    """botocore's S3 SigV4 signer, keeping its derived signing key for the day (botocore
+    derives it again, with four HMACs, for every request)."""
+
+    def __init__(self, credentials: Any, region: str) -> None:
+        super().__init__(credentials, "s3", region)
+        self._day = ""
+        self._key = b""
+
+    def signature(self, string_to_sign: str, request: AWSRequest) -> str:
+        day = request.context["timestamp"][0:8]
+        if day != self._day:
+            key = self._sign(f"AWS4{self.credentials.secret_key}".encode(), day)
+            for part in (self._region_name, self._service_name, "aws4_request"):
+                key = self._sign(key, part)
+            self._day, self._key = day, key
+        signed: str = self._sign(self._key, string_to_sign, hex=True)
+        return signed
+
+
+class Body:
+    """A GetObject body, as aiobotocore gives it: ``async with resp["Body"] as body``,
+    then ``await body.read()`` or ``await body.read(n)``; leaving releases the connection."""
+
+    def __init__(self, resp: aiohttp.ClientResponse) -> None:
+        self._resp = resp
+
+    async def __aenter__(self) -> Body:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._resp.release()
+
+    async def read(self, size: int = -1) -> bytes:
+        """The rest of the body, or up to ``size`` bytes of it (b"" at the end)."""
+        if size < 0:
+            return await self._resp.read()
+        return await self._resp.content.read(size)
+
+
+class FastPath:
+    """Sends the operations of :data:`OPERATIONS` for one aiobotocore S3 client."""
+
+    def __init__(self, client: Any, http: aiohttp.ClientSession) -> None:
+        self._client = client
+        self._http = http
+        endpoint_host = urlsplit(client.meta.endpoint_url).hostname or ""
+        self._custom_endpoint = not _AWS_HOST.search(endpoint_host)
+        self._buckets: dict[str, tuple[str, str, str]] = {}  # bucket -> base URL, host, region
+        self._signers: dict[tuple[Any, str], _Signer] = {}
+        self._user_agent = f"acloud/{__version__}"
+
+    @staticmethod
+    def covers(operation: str, params: Mapping[str, Any]) -> bool:
+        """Whether this operation, with exactly these parameters, is served here."""
+        allowed = OPERATIONS.get(operation)
+        if allowed is None or not allowed.issuperset(params):
+            return False
+        body = params.get("Body")
+        return body is None or isinstance(body, PartBody)
+
+    async def send(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """One attempt of ``operation``: the aiobotocore-shaped answer, or an acloud error."""
+        build, parse = _SHAPES[operation]
+        method, key, query, headers, body = build(params)
+        bucket = params["Bucket"]
+        for attempt in (1, 2):
+            base, host, region = await self._bucket(bucket)
+            if key is None:
+                url = base if urlsplit(base).path else base + "/"
+            else:
+                url = f"{base}/{quote(key, safe='/~')}"
+            if query:
+                url += "?" + "&".join(
+                    f"{k}={quote(v, safe='-_.~')}" if v else k for k, v in sorted(query.items())
+                )
+            resp = await self._request(method, url, host, region, headers, body)
+            if resp.status < 300:
+                answer: dict[str, Any] = await parse(resp)
+                return answer
+            moved = resp.headers.get("x-amz-bucket-region")
+            if attempt == 1 and resp.status in _REDIRECTS and moved and moved != region:
+                resp.release()
+                self._move(bucket, moved)
+                continue
+            raise await self._error(resp)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _request(
+        self, method: str, url: str, host: str, region: str, headers: dict[str, str], body: Any
+    ) -> aiohttp.ClientResponse:
+        request = AWSRequest(method=method, url=url, headers={"Host": host, **headers}, data=body)
+        credentials = self._client._request_signer._credentials
+        if credentials is not None:
+            if isinstance(body, PartBody):
+                request.context["has_streaming_input"] = True
+            frozen = await credentials.get_frozen_credentials()
+            signer = self._signers.get((frozen, region))
+            if signer is None:
+                if len(self._signers) > 8:  # credentials were refreshed: drop the old ones
+                    self._signers.clear()
+                signer = self._signers[(frozen, region)] = _Signer(frozen, region)
+            signer.add_auth(request)
+        data = body.payload() if isinstance(body, PartBody) else body
+        sent = dict(request.headers.items())
+        sent["User-Agent"] = self._user_agent
+        return await self._http.request(
+            method,
+            URL(url, encoded=True),
+            headers=sent,
+            data=data,
+            skip_auto_headers=_SKIP,
+            expect100=data is not None and len(body) >= _EXPECT_100_FROM,
+        )
+
+    async def _bucket(self, bucket: str) -> tuple[str, str, str]:
+        """The bucket's base URL, Host header and signing region, from a URL botocore
+        presigns."""
+        known = self._buckets.get(bucket)
+        if known is None:
+            url: str = await self._client.generate_presigned_url(
+                "get_object", Params={"Bucket": bucket, "Key": "k"}
+            )
+            parts = urlsplit(url)
+            scope = re.search(r"X-Amz-Credential=[^&]*?%2F\d{8}%2F([^%&]+)%2F", parts.query)
+            region = scope.group(1) if scope else self._client.meta.region_name or "us-east-1"
+            base = f"{parts.scheme}://{parts.netloc}{parts.path[: -len('/k')]}"
+            known = self._buckets[bucket] = (base, _host_of(base), region)
+        return known
+
+    def _move(self, bucket: str, region: str) -> None:
+        """Send the bucket's next requests to ``region`` (a region redirect)."""
+        base, host, _ = self._buckets[bucket]
+        if not self._custom_endpoint:
+            parts = urlsplit(base)
+            name = _AWS_HOST.sub(rf"\1s3.{region}.amazonaws.com", parts.hostname or "")
+            base = f"{parts.scheme}://{name}{parts.path}"
+            host = _host_of(base)
+        self._buckets[bucket] = (base, host, region)
+
+    async def _error(self, resp: aiohttp.ClientResponse) -> APIStatusError:
+        """The acloud error for an error answer (S3's error XML when there is one)."""
+        try:
+            raw = await resp.read()
+        finally:
+            resp.release()
+        fields: dict[str, str] = {}
+        if raw:
+            with contextlib.suppress(ET.ParseError):
+                fields = _children(ET.fromstring(raw))
+        code = fields.get("Code") or str(resp.status)
+        return error_for_code(
+            code,
+            fields.get("Message", ""),
+            status=resp.status,
+            request_id=fields.get("RequestId") or resp.headers.get("x-amz-request-id"),
+            body=fields or None,
+            retry_after=parse_retry_after(resp.headers.get("Retry-After")),
+        )
+
+
+# -- building requests and parsing answers, per operation ---------------------------------
+Request = tuple[str, "str | None", dict[str, str], dict[str, str], Any]
+
+
+def _headers_of(params: Mapping[str, Any]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if "ContentMD5" in params:
+        headers["Content-MD5"] = params["ContentMD5"]
+    if "ContentType" in params:
+        headers["Content-Type"] = params["ContentType"]
+    if "Range" in params:
+        headers["Range"] = params["Range"]
+    if "IfMatch" in params:
+        headers["If-Match"] = params["IfMatch"]
+    if "IfNoneMatch" in params:
+        headers["If-None-Match"] = params["IfNoneMatch"]
+    for name, value in (params.get("Metadata") or {}).items():
+        headers[f"x-amz-meta-{name}"] = value
+    return headers
+
+
+def _object_request(method: str) -> Callable[[Mapping[str, Any]], Request]:
+    def build(params: Mapping[str, Any]) -> Request:
+        query: dict[str, str] = {}
+        if "UploadId" in params:
+            query = {"partNumber": str(params["PartNumber"]), "uploadId": params["UploadId"]}
+        return method, params["Key"], query, _headers_of(params), params.get("Body")
+
+    return build
+
+
+def _list_request(params: Mapping[str, Any]) -> Request:
+    query = {"list-type": "2", "encoding-type": "url"}
+    for name, arg in (
+        ("prefix", "Prefix"),
+        ("max-keys", "MaxKeys"),
+        ("delimiter", "Delimiter"),
+        ("continuation-token", "ContinuationToken"),
+    ):
+        if params.get(arg) not in (None, ""):
+            query[name] = str(params[arg])
+    return "GET", None, query, {}, None
+
+
+def _delete_many_request(params: Mapping[str, Any]) -> Request:
+    spec = params["Delete"]
+    quiet = "<Quiet>true</Quiet>" if spec.get("Quiet") else ""
+    objects = "".join(f"<Object><Key>{escape(o['Key'])}</Key></Object>" for o in spec["Objects"])
+    body = (
+        f'<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/">{quiet}{objects}</Delete>'
+    ).encode()
+    md5 = base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode()
+    return "POST", None, {"delete": ""}, {"Content-MD5": md5}, body
+
+
+async def _head_answer(resp: aiohttp.ClientResponse) -> dict[str, Any]:
+    resp.release()
+    return _described(resp)
+
+
+def _described(resp: aiohttp.ClientResponse) -> dict[str, Any]:
+    """What aiobotocore reads from an object's response headers."""
+    headers = resp.headers
+    out: dict[str, Any] = {
+        name: headers[header] for header, name in _HEADERS.items() if header in headers
+    }
+    if "Content-Length" in headers:
+        out["ContentLength"] = int(headers["Content-Length"])
+    if "Last-Modified" in headers:
+        out["LastModified"] = parsedate_to_datetime(headers["Last-Modified"])
+    out["Metadata"] = {
+        name[11:].lower(): value
+        for name, value in headers.items()
+        if name.lower().startswith("x-amz-meta-")
+    }
+    out["ResponseMetadata"] = {"HTTPStatusCode": resp.status}
+    return out
+
+
+async def _get_answer(resp: aiohttp.ClientResponse) -> dict[str, Any]:
+    out = _described(resp)
+    out["Body"] = Body(resp)
+    return out
+
+
+async def _list_answer(resp: aiohttp.ClientResponse) -> dict[str, Any]:
+    root = _xml(await resp.read())
+    encoded = False
+    out: dict[str, Any] = {"Contents": [], "CommonPrefixes": []}
+    for element in root:
+        tag = _tag(element)
+        if tag == "Contents":
+            fields = _children(element)
+            item: dict[str, Any] = {"Key": fields["Key"], "Size": int(fields.get("Size", 0))}
+            if "ETag" in fields:
+                item["ETag"] = fields["ETag"]
+            if "LastModified" in fields:
+                item["LastModified"] = _iso(fields["LastModified"])
+            out["Contents"].append(item)
+        elif tag == "CommonPrefixes":
+            out["CommonPrefixes"].append({"Prefix": _children(element)["Prefix"]})
+        elif tag == "IsTruncated":
+            out["IsTruncated"] = element.text == "true"
+        elif tag == "EncodingType":
+            encoded = element.text == "url"
+        elif tag in ("NextContinuationToken", "KeyCount"):
+            out[tag] = element.text
+    if encoded:
+        for item in out["Contents"]:
+            item["Key"] = unquote(item["Key"])
+        for item in out["CommonPrefixes"]:
+            item["Prefix"] = unquote(item["Prefix"])
+    return out
+
+
+async def _written_answer(resp: aiohttp.ClientResponse) -> dict[str, Any]:
+    await resp.read()
+    return _described(resp)
+
+
+async def _delete_many_answer(resp: aiohttp.ClientResponse) -> dict[str, Any]:
+    root = _xml(await resp.read())
+    errors = [_children(e) for e in root if _tag(e) == "Error"]
+    deleted = [_children(e) for e in root if _tag(e) == "Deleted"]
+    return {"Errors": errors, "Deleted": deleted}
+
+
+_SHAPES: dict[str, tuple[Callable[[Mapping[str, Any]], Request], Any]] = {
+    "get_object": (_object_request("GET"), _get_answer),
+    "head_object": (_object_request("HEAD"), _head_answer),
+    "put_object": (_object_request("PUT"), _written_answer),
+    "upload_part": (_object_request("PUT"), _written_answer),
+    "delete_object": (_object_request("DELETE"), _written_answer),
+    "list_objects_v2": (_list_request, _list_answer),
+    "delete_objects": (_delete_many_request, _delete_many_answer),
+}
