@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote_plus, urlsplit
 from xml.sax.saxutils import escape
 
 import aiohttp
@@ -69,12 +69,11 @@ _HEADERS = {  # response header -> aiobotocore's name for it
 }
 
 
-def _tag(element: ET.Element) -> str:
-    return element.tag.rpartition("}")[2]
+_NAMESPACE = re.compile(rb'^((?:<\?xml[^>]*\?>)?\s*<[A-Za-z]+) xmlns="[^"]*"')
 
 
 def _children(element: ET.Element) -> dict[str, str]:
-    return {_tag(child): child.text or "" for child in element}
+    return {child.tag: child.text or "" for child in element}
 
 
 def _host_of(url: str) -> str:
@@ -90,12 +89,18 @@ def _iso(value: str) -> datetime:
 
 
 def _xml(raw: bytes) -> ET.Element:
+    """The document's root, its default namespace dropped (S3 puts every element in one),
+    so that tags are plain names."""
     try:
-        return ET.fromstring(raw)
+        root = ET.fromstring(_NAMESPACE.sub(rb"\1", raw, count=1))
     except ET.ParseError as err:
         raise APIStatusError(
             f"S3 answered with a body that is not XML: {raw[:80]!r}", status=200, provider="s3"
         ) from err
+    if root.tag.startswith("{"):  # a namespace declared some other way: drop it by hand
+        for element in root.iter():
+            element.tag = element.tag.rpartition("}")[2]
+    return root
 
 
 class _Signer(S3SigV4Auth):  # type: ignore[misc]
@@ -246,8 +251,8 @@ class FastPath:
             resp.release()
         fields: dict[str, str] = {}
         if raw:
-            with contextlib.suppress(ET.ParseError):
-                fields = _children(ET.fromstring(raw))
+            with contextlib.suppress(APIStatusError):
+                fields = _children(_xml(raw))
         code = fields.get("Code") or str(resp.status)
         return error_for_code(
             code,
@@ -349,7 +354,7 @@ async def _list_answer(resp: aiohttp.ClientResponse) -> dict[str, Any]:
     encoded = False
     out: dict[str, Any] = {"Contents": [], "CommonPrefixes": []}
     for element in root:
-        tag = _tag(element)
+        tag = element.tag
         if tag == "Contents":
             fields = _children(element)
             item: dict[str, Any] = {"Key": fields["Key"], "Size": int(fields.get("Size", 0))}
@@ -368,9 +373,10 @@ async def _list_answer(resp: aiohttp.ClientResponse) -> dict[str, Any]:
             out[tag] = element.text
     if encoded:
         for item in out["Contents"]:
-            item["Key"] = unquote(item["Key"])
+            if "%" in item["Key"] or "+" in item["Key"]:  # S3 writes a space as "+"
+                item["Key"] = unquote_plus(item["Key"])
         for item in out["CommonPrefixes"]:
-            item["Prefix"] = unquote(item["Prefix"])
+            item["Prefix"] = unquote_plus(item["Prefix"])
     return out
 
 
@@ -381,8 +387,8 @@ async def _written_answer(resp: aiohttp.ClientResponse) -> dict[str, Any]:
 
 async def _delete_many_answer(resp: aiohttp.ClientResponse) -> dict[str, Any]:
     root = _xml(await resp.read())
-    errors = [_children(e) for e in root if _tag(e) == "Error"]
-    deleted = [_children(e) for e in root if _tag(e) == "Deleted"]
+    errors = [_children(e) for e in root if e.tag == "Error"]
+    deleted = [_children(e) for e in root if e.tag == "Deleted"]
     return {"Errors": errors, "Deleted": deleted}
 
 

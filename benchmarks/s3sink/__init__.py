@@ -5,8 +5,10 @@ The emulators (moto, Azurite, gcp-storage-emulator) are single-threaded Python o
 servers that saturate long before a client does. This sink answers PutObject/UploadPart
 by discarding the body (with the ETag the client expects: the MD5 of the benchmark's fixed
 body of that size), GetObject/HeadObject from static files (key ``<bucket>/<size>/...``
-serves a file of ``<size>`` bytes, with Range), and DeleteObject with 204. It runs one
-nginx worker, leaving the other core of a 2-core machine to the client.
+whose last segment is ``s<size>-...`` serves a file of ``<size>`` bytes, with Range),
+multipart uploads (create, parts, complete with the ETag acloud checks), ListObjectsV2
+from static pages, and DeleteObject with 204. It runs one nginx worker, leaving the other
+core of a 2-core machine to the client. Every PUT body must be :func:`body_of` its size.
 
 It needs ``nginx`` (``apt-get install nginx-light``); nothing is installed silently.
 """
@@ -42,9 +44,44 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+PART = 8 * 1024 * 1024  # acloud's default part size: the multipart ETag the sink gives
+
+
+def multipart_body(size: int) -> bytes:
+    """The body of a multipart object of ``size`` bytes (a multiple of 8 MiB): every part
+    is :func:`body_of` the part size, so each part's ETag is known to the sink."""
+    return body_of(PART) * (size // PART)
+
+
+def _page(name: str, keys: Sequence[str], token: int, last: bool) -> str:
+    contents = "".join(
+        f"<Contents><Key>{k}</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified>"
+        f'<ETag>"{hashlib.md5(k.encode()).hexdigest()}"</ETag><Size>{_size_of(k)}</Size>'
+        "<StorageClass>STANDARD</StorageClass></Contents>"
+        for k in keys
+    )
+    more = "" if last else f"<NextContinuationToken>{token + 1}</NextContinuationToken>"
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+        f"<Name>bench</Name><Prefix>{name}/</Prefix><KeyCount>{len(keys)}</KeyCount>"
+        f"<MaxKeys>1000</MaxKeys><IsTruncated>{str(not last).lower()}</IsTruncated>"
+        f"{contents}{more}</ListBucketResult>"
+    )
+
+
+def _size_of(key: str) -> int:
+    name = key.rsplit("/", 1)[-1]
+    return int(name[1:].split("-", 1)[0]) if name.startswith("s") and "-" in name else 0
+
+
 @contextlib.contextmanager
-def s3_sink(sizes: Sequence[int]) -> Iterator[str]:
-    """Run the sink for objects of ``sizes`` bytes; yields its endpoint URL."""
+def s3_sink(
+    sizes: Sequence[int], listings: dict[str, Sequence[str]] | None = None
+) -> Iterator[str]:
+    """Run the sink for objects of ``sizes`` bytes; ``listings`` maps a prefix name
+    (``"list"``) to the keys ListObjectsV2 gives for ``prefix=<name>/``, 1,000 a page.
+    Yields its endpoint URL."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not os.path.exists(nginx):
         raise SystemExit("the S3 sink needs nginx: apt-get install nginx-light (and wrk)")
@@ -52,17 +89,34 @@ def s3_sink(sizes: Sequence[int]) -> Iterator[str]:
         os.chmod(tmp, 0o755)  # nginx's workers may run as another user
         os.makedirs(os.path.join(tmp, "objects"))
         os.makedirs(os.path.join(tmp, "tmp"))
-        lines = []
-        for size in sizes:
+        os.makedirs(os.path.join(tmp, "objects", "lists"))
+        lines, completes = [], []
+        part_md5 = hashlib.md5(body_of(PART)).digest()
+        for size in sorted({*sizes, PART}):
+            path = os.path.join(tmp, "objects", f"obj-{size}")
+            if size > PART:  # only its size matters to a GET; sparse, instantly made
+                with open(path, "wb") as f:
+                    f.truncate(size)
+                parts = size // PART
+                etag = f"{hashlib.md5(part_md5 * parts).hexdigest()}-{parts}"
+                completes.append(f'        "~^/bench/(.*/)?s{size}-" "\\"{etag}\\"";')
+                continue
             data = body_of(size)
-            with open(os.path.join(tmp, "objects", f"obj-{size}"), "wb") as f:
+            with open(path, "wb") as f:
                 f.write(data)
             lines.append(f'        {size} "\\"{hashlib.md5(data).hexdigest()}\\"";')
+        for name, keys in (listings or {}).items():
+            pages = [keys[i : i + 1000] for i in range(0, len(keys), 1000)] or [[]]
+            for token, page in enumerate(pages):
+                xml = _page(name, page, token, token == len(pages) - 1)
+                with open(os.path.join(tmp, "objects", "lists", f"{name}-{token}.xml"), "w") as f:
+                    f.write(xml)
         port = _free_port()
         with open(TEMPLATE) as f:
             conf = f.read()
         conf = conf.replace("{dir}", tmp).replace("{port}", str(port))
         conf = conf.replace("{etag_map}", "\n".join(lines))
+        conf = conf.replace("{complete_map}", "\n".join(completes))
         path = os.path.join(tmp, "nginx.conf")
         with open(path, "w") as f:
             f.write(conf)
