@@ -78,11 +78,11 @@ async def one_run(kind: str) -> dict[str, Any]:
         return {"seconds": elapsed, "429": fake.counts["429"]}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="one round, acloud only")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     from tests.fakes.coda import LIMITS
 
     floor = minimum_seconds(LIMITS)

@@ -70,6 +70,10 @@ class Driver:
     async def __aexit__(self, *exc: object) -> None:
         return None
 
+    async def warm(self) -> None:
+        """Open pools and clients outside the figures."""
+        await self.get("warm/s4096-0")
+
     async def put(self, key: str, data: bytes) -> None:
         raise NotImplementedError
 
@@ -544,10 +548,10 @@ def workloads(quick: bool, tmp: str, only: list[str] | None) -> list[Workload]:
 
 
 # -- running ------------------------------------------------------------------------------
-def _run_here(workload: Workload, name: str, endpoint: str) -> dict[str, float]:
+def _run_here(workload: Workload, driver: type[Driver], endpoint: str) -> dict[str, float]:
     async def main() -> dict[str, float]:
-        async with DRIVERS[name](endpoint) as d:
-            await d.get("warm/s4096-0")  # open pools and clients outside the figure
+        async with driver(endpoint) as d:
+            await d.warm()
             reset_peak_rss()
             wall, cpu = time.perf_counter(), time.process_time()
             await workload.body(d)
@@ -587,6 +591,7 @@ def _run_elsewhere(python: str, workload: Workload, name: str, endpoint: str) ->
 def available(name: str) -> str | None:
     """Why a contender cannot run here, or None."""
     module = {"aiobotocore": "aiobotocore", "obstore": "obstore", "s3fs": "s3fs"}.get(name)
+    module = module or {"gcsfs": "gcsfs", "adlfs": "adlfs"}.get(name.split()[0])
     if name == "aioboto3":
         return (
             None
@@ -631,7 +636,10 @@ def run_suite(quick: bool, rounds: int, only: list[str] | None = None) -> dict[s
     return report
 
 
-def run_workload(w: Workload, endpoint: str, rounds: int) -> dict[str, Any]:
+def run_workload(
+    w: Workload, endpoint: str, rounds: int, drivers: dict[str, type[Driver]] = DRIVERS
+) -> dict[str, Any]:
+    """Run ``w`` for each of its contenders, alternating, and summarize."""
     print(f"\n== {w.name}", flush=True)
     names = [n for n in w.contenders if not available(n)]
     skipped = {n: available(n) for n in w.contenders if available(n)}
@@ -643,7 +651,7 @@ def run_workload(w: Workload, endpoint: str, rounds: int) -> dict[str, Any]:
             if name == "aioboto3":
                 figures = _run_elsewhere(python, w, name, endpoint)
             else:
-                figures = _run_here(w, name, endpoint)
+                figures = _run_here(w, drivers[name], endpoint)
             shown = ", ".join(f"{k} {v:,.2f}" for k, v in figures.items())
             print(f"  round {round_no} {name:<12} {shown}", flush=True)
             if round_no:
@@ -692,7 +700,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.worker:  # one run in this interpreter, for a peer that needs its own env
         (w,) = workloads(args.quick, args.tmp, args.only)
-        print(json.dumps(_run_here(w, args.worker, args.endpoint)))
+        print(json.dumps(_run_here(w, DRIVERS[args.worker], args.endpoint)))
         return
     rounds = args.rounds or (2 if args.quick else 5)
     report = run_suite(args.quick, rounds, args.only)

@@ -189,13 +189,13 @@ def memory_run(endpoint: str, gib: float) -> dict[str, Any]:
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer files and rounds")
     parser.add_argument("--files", type=int, default=None)
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--memory-gib", type=float, default=None)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     files = args.files or (300 if args.quick else 1000)
     rounds = args.rounds or (3 if args.quick else 5)
     gib = args.memory_gib if args.memory_gib is not None else (0.5 if args.quick else 2.0)

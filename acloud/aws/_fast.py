@@ -32,7 +32,7 @@ from urllib.parse import quote, unquote_plus, urlsplit
 from xml.sax.saxutils import escape
 
 import aiohttp
-from botocore.auth import S3SigV4Auth
+from botocore.auth import EMPTY_SHA256_HASH, UNSIGNED_PAYLOAD, S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from yarl import URL
 
@@ -121,6 +121,16 @@ class _Signer(S3SigV4Auth):  # type: ignore[misc]
             self._day, self._key = day, key
         signed: str = self._sign(self._key, string_to_sign, hex=True)
         return signed
+
+    def payload(self, request: AWSRequest) -> str:
+        # botocore prepares the whole request to get at its body (``request.body``) and
+        # hashes a file-like body by reading copies of it; the data is at hand, uncopied.
+        if not self._should_sha256_sign_payload(request):
+            return UNSIGNED_PAYLOAD
+        body = request.data
+        if not body:
+            return EMPTY_SHA256_HASH
+        return hashlib.sha256(body.view if isinstance(body, PartBody) else body).hexdigest()
 
 
 class Body:

@@ -60,6 +60,11 @@ class PartBody:
     def tell(self) -> int:
         return self._pos
 
+    @property
+    def view(self) -> memoryview:
+        """The whole body, uncopied."""
+        return self._view
+
     def payload(self) -> aiohttp.payload.Payload:
         return ViewPayload(self._view)
 

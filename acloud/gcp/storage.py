@@ -310,11 +310,26 @@ class GCSClient(StorageClient, RestClient):
     async def _put_multipart(
         self, bucket: str, payload: Payload, resource: dict[str, Any], params: dict[str, Any]
     ) -> ObjectInfo:
-        """One ``uploadType=multipart`` request; the server checks the MD5 and CRC32C we
-        send, and we check the ones it reports."""
+        """One request: ``uploadType=media`` when there is no metadata to send (the body
+        as it is, its MD5 and CRC32C in ``X-Goog-Hash``), else ``uploadType=multipart``
+        (metadata and body in one multipart/related body, the hashes in the metadata). The
+        server checks the hashes we send, and we check the ones it reports."""
         data = await payload.read_all()
         sums = RunningChecksums(crc32c=True)
         await sums.add(data, self.session.run_blocking)
+        if data and not resource["metadata"]:  # (gcp-storage-emulator drops an empty one)
+            written = await self._request(
+                "POST",
+                f"/upload{self._o(bucket)}",
+                params={"uploadType": "media", "name": resource["name"], **params},
+                data=data,
+                headers={
+                    "Content-Type": resource["contentType"],
+                    "X-Goog-Hash": f"crc32c={sums.crc32c_b64},md5={sums.md5_b64}",
+                },
+                idempotent=True,  # the same bytes under the same name: repeating is harmless
+            )
+            return self._checked(written, sums)
         meta = {**resource, "md5Hash": sums.md5_b64, "crc32c": sums.crc32c_b64}
         boundary = f"acloud-{uuid.uuid4().hex}"
         head = (
@@ -478,18 +493,22 @@ class GCSClient(StorageClient, RestClient):
         )
 
     async def _verify(self, key: str, data: bytes, said: Any) -> None:
-        """A whole object's bytes against the hashes GCS sent (``x-goog-hash``): the MD5,
-        or the CRC32C of composite objects, which have no MD5."""
+        """A whole object's bytes against the hashes GCS sent (``x-goog-hash``): the
+        CRC32C when there is one (hardware-accelerated, ~20x cheaper than MD5), else the
+        MD5."""
         expected = _hashes(said.get("x-goog-hash"))
         if not expected:
             return
-        sums = RunningChecksums(crc32c="md5" not in expected)
+        by_crc = "crc32c" in expected
+        sums = RunningChecksums(crc32c=by_crc, md5=not by_crc)
         await sums.add(data, self.session.run_blocking)
-        if "md5" in expected:
-            if expected["md5"] != sums.md5_b64:
-                raise IntegrityError(f"{key!r}: received MD5 {sums.md5_b64}, not {expected['md5']}")
-        elif expected.get("crc32c", sums.crc32c_b64) != sums.crc32c_b64:
-            raise IntegrityError(f"{key!r}: received CRC32C {sums.crc32c_b64}, not the stored one")
+        if by_crc:
+            if expected["crc32c"] != sums.crc32c_b64:
+                raise IntegrityError(
+                    f"{key!r}: received CRC32C {sums.crc32c_b64}, not {expected['crc32c']}"
+                )
+        elif expected["md5"] != sums.md5_b64:
+            raise IntegrityError(f"{key!r}: received MD5 {sums.md5_b64}, not {expected['md5']}")
 
     def _stream(
         self, bucket: str, key: str, start: int, end: int | None, chunk_size: int

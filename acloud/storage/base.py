@@ -536,12 +536,23 @@ class StorageClient(AsyncClient, abc.ABC):
         )
 
     async def download_file(
-        self, bucket: str, object_name: str, file_path: str | os.PathLike[str]
+        self,
+        bucket: str,
+        object_name: str,
+        file_path: str | os.PathLike[str],
+        *,
+        listed: ObjectInfo | None = None,
     ) -> ObjectInfo:
-        """Download an object to ``file_path``; the file appears only when complete."""
+        """Download an object to ``file_path``; the file appears only when complete.
+
+        ``listed``: the object's ObjectInfo from :meth:`list_objects` (``detail=True``),
+        which saves the HEAD request; its etag pins the reads, so an object replaced since
+        the listing fails with PreconditionFailedError rather than mixing versions.
+        """
         self._check(bucket, object_name)
         session = await self._ready()
-        info = await self._stat(bucket, object_name)
+        usable = listed is not None and listed.key == object_name and listed.etag
+        info = listed if usable and listed else await self._stat(bucket, object_name)
         async with AtomicFile(file_path, session.run_blocking) as f:
             await self._download_into(bucket, object_name, info, f)
         return info

@@ -39,7 +39,8 @@ def md5_of(data: bytes | memoryview) -> tuple[str, str]:
 
 
 class RunningChecksums:
-    """MD5 and, when ``crc32c`` is set, CRC32C of a body fed in pieces, in order.
+    """MD5 (unless ``md5=False``) and, when ``crc32c`` is set, CRC32C of a body fed in
+    pieces, in order.
 
     Example:
         >>> sums = RunningChecksums(crc32c=True)
@@ -49,8 +50,8 @@ class RunningChecksums:
         ('5eb63bbbe01eeed093cb22bb8f5acdc3', 'yZRlqg==')
     """
 
-    def __init__(self, *, crc32c: bool = False) -> None:
-        self._md5 = hashlib.md5(usedforsecurity=False)
+    def __init__(self, *, crc32c: bool = False, md5: bool = True) -> None:
+        self._md5 = hashlib.md5(usedforsecurity=False) if md5 else None
         self._crc: Any = None
         if crc32c:
             import google_crc32c  # the gcp extra's dependency
@@ -59,7 +60,8 @@ class RunningChecksums:
 
     def update(self, data: bytes | memoryview) -> None:
         """Add the next piece (blocking for large pieces: see :meth:`add`)."""
-        self._md5.update(data)
+        if self._md5 is not None:
+            self._md5.update(data)
         if self._crc is not None:
             self._crc.update(bytes(data) if isinstance(data, memoryview) else data)
 
@@ -70,11 +72,13 @@ class RunningChecksums:
     @property
     def md5_hex(self) -> str:
         """The MD5 so far, hex."""
+        assert self._md5 is not None, "made with md5=False"
         return self._md5.hexdigest()
 
     @property
     def md5_b64(self) -> str:
         """The MD5 so far, base64 (GCS ``md5Hash``, Azure ``Content-MD5``)."""
+        assert self._md5 is not None, "made with md5=False"
         return base64.b64encode(self._md5.digest()).decode()
 
     @property

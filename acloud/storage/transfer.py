@@ -145,6 +145,7 @@ class _Entry:
     size: int
     mtime: float | None
     md5: str | None = None  # hex MD5 of the content, when the store knows it
+    listed: ObjectInfo | None = None  # what the store's listing said (saves a HEAD)
 
 
 def _unsafe_relative(key: str) -> str | None:
@@ -202,7 +203,7 @@ async def _entries(loc: Location, session: Session) -> AsyncIterator[_Entry]:
         if not rel:
             continue
         mtime = info.last_modified.timestamp() if info.last_modified else None
-        yield _Entry(rel, info.size, mtime, _content_md5(info))
+        yield _Entry(rel, info.size, mtime, _content_md5(info), info)
 
 
 def _content_md5(info: ObjectInfo) -> str | None:
@@ -275,7 +276,9 @@ class _Engine:
             if why:
                 raise ValueError(f"refusing to write key {entry.key!r} as a local file: {why}")
             target = os.path.join(dst.path, *entry.key.split("/"))
-            info = await src.client.download_file(src.bucket, src.key(entry.key), target)
+            info = await src.client.download_file(
+                src.bucket, src.key(entry.key), target, listed=entry.listed
+            )
             if info.last_modified is not None:  # so that size+mtime sees it as up to date
                 ts = info.last_modified.timestamp()
                 await self.session.run_blocking(os.utime, target, (ts, ts))

@@ -53,10 +53,12 @@ def multipart_body(size: int) -> bytes:
     return body_of(PART) * (size // PART)
 
 
-def _page(name: str, keys: Sequence[str], token: int, last: bool) -> str:
+def _page(name: str, keys: Sequence[str], token: int, last: bool, etags: dict[int, str]) -> str:
+    """One ListObjectsV2 page; each key's ETag is the one nginx serves for its file, so
+    that a GET pinned with If-Match to the listed ETag succeeds."""
     contents = "".join(
         f"<Contents><Key>{k}</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified>"
-        f'<ETag>"{hashlib.md5(k.encode()).hexdigest()}"</ETag><Size>{_size_of(k)}</Size>'
+        f"<ETag>&quot;{etags.get(_size_of(k), 'none')}&quot;</ETag><Size>{_size_of(k)}</Size>"
         "<StorageClass>STANDARD</StorageClass></Contents>"
         for k in keys
     )
@@ -105,10 +107,14 @@ def s3_sink(
             with open(path, "wb") as f:
                 f.write(data)
             lines.append(f'        {size} "\\"{hashlib.md5(data).hexdigest()}\\"";')
+        etags = {}  # nginx's ETag of a static file: hex mtime "-" hex size
+        for size in sorted({*sizes, PART}):
+            mtime = int(os.stat(os.path.join(tmp, "objects", f"obj-{size}")).st_mtime)
+            etags[size] = f"{mtime:x}-{size:x}"
         for name, keys in (listings or {}).items():
             pages = [keys[i : i + 1000] for i in range(0, len(keys), 1000)] or [[]]
             for token, page in enumerate(pages):
-                xml = _page(name, page, token, token == len(pages) - 1)
+                xml = _page(name, page, token, token == len(pages) - 1, etags)
                 with open(os.path.join(tmp, "objects", "lists", f"{name}-{token}.xml"), "w") as f:
                     f.write(xml)
         port = _free_port()

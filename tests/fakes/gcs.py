@@ -280,6 +280,19 @@ class FakeGCS:
             if not self._precondition(blobs, meta["name"], precondition):
                 return _precondition_failed()
             return web.json_response(self._store(bucket, meta["name"], data, meta))
+        if kind == "media":  # the name in the query, hashes in X-Goog-Hash
+            data = await request.read()
+            meta = {"name": request.query["name"], "contentType": request.content_type}
+            sent = dict(
+                part.split("=", 1)
+                for part in request.headers.get("X-Goog-Hash", "").split(",")
+                if "=" in part
+            )
+            if (bad := self._check_sent_hashes({"md5Hash": sent.get("md5")}, data)) is not None:
+                return bad
+            if not self._precondition(blobs, meta["name"], precondition):
+                return _precondition_failed()
+            return web.json_response(self._store(bucket, meta["name"], data, meta))
         if kind == "resumable":
             meta = await request.json()
             meta.setdefault("contentType", request.headers.get("X-Upload-Content-Type"))

@@ -333,3 +333,20 @@ async def test_cancel_while_create_multipart_is_in_flight_leaves_no_upload(s3):
     assert "abort_multipart_upload" in calls  # ...and it was aborted
     s3._call = real_call  # type: ignore[method-assign]
     assert await s3.list_multipart_uploads("bucket") == []
+
+
+async def test_download_with_a_listed_info_skips_the_head_and_pins_the_version(s3, tmp_path):
+    from acloud import PreconditionFailedError
+
+    await s3.put_object("bucket", "pinned", b"version one")
+    (listed,) = await s3.list_objects("bucket", prefix="pinned", detail=True)
+    counter = RequestCounter(s3)
+    info = await s3.download_file("bucket", "pinned", tmp_path / "a", listed=listed)
+    assert (tmp_path / "a").read_bytes() == b"version one"
+    assert info == listed
+    assert counter.counts["HeadObject"] == 0
+    assert counter.counts["GetObject"] == 1
+    await s3.put_object("bucket", "pinned", b"version two!")  # replaced since the listing
+    with pytest.raises(PreconditionFailedError):
+        await s3.download_file("bucket", "pinned", tmp_path / "b", listed=listed)
+    assert not (tmp_path / "b").exists()
