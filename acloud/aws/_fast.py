@@ -126,10 +126,10 @@ class _Signer(S3SigV4Auth):  # type: ignore[misc]
         # botocore prepares the whole request to get at its body (``request.body``) and
         # hashes a file-like body by reading copies of it; the data is at hand, uncopied.
         if not self._should_sha256_sign_payload(request):
-            return UNSIGNED_PAYLOAD
+            return str(UNSIGNED_PAYLOAD)
         body = request.data
         if not body:
-            return EMPTY_SHA256_HASH
+            return str(EMPTY_SHA256_HASH)
         return hashlib.sha256(body.view if isinstance(body, PartBody) else body).hexdigest()
 
 
