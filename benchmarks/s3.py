@@ -17,7 +17,8 @@ Contenders alternate round by round in one process (A B C, B C A, ...), after a 
 round. aioboto3 pins an older aiobotocore than acloud needs, so it cannot share acloud's
 environment: set ACLOUD_BENCH_AIOBOTO3_PYTHON to a Python that has aioboto3 installed and
 its rounds run in that interpreter (this file imports nothing of acloud at module level).
-Peak RSS is the process's high-water mark, reset before each measured run.
+RSS growth is how far the process's high-water mark rose above its RSS at the start of the
+measured run (the mark is reset first).
 """
 
 from __future__ import annotations
@@ -554,12 +555,12 @@ def _run_here(workload: Workload, driver: type[Driver], endpoint: str) -> dict[s
     async def main() -> dict[str, float]:
         async with driver(endpoint) as d:
             await d.warm()
-            reset_peak_rss()
+            base = reset_peak_rss()
             wall, cpu = time.perf_counter(), time.process_time()
             await workload.body(d)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             figures = workload.figures(wall, cpu)
-            figures["peak RSS MiB"] = peak_rss() / MiB
+            figures["RSS growth MiB"] = (peak_rss() - base) / MiB
             return figures
 
     return asyncio.run(main())
@@ -707,7 +708,18 @@ def main(argv: list[str] | None = None) -> None:
     rounds = args.rounds or (2 if args.quick else 5)
     report = run_suite(args.quick, rounds, args.only)
     report["quick"], report["rounds"] = args.quick, rounds
-    print("written:", write_result("s3-quick" if args.quick else "s3", report))
+    name = "s3-quick" if args.quick else "s3"
+    if args.only:  # a partial run updates those workloads in the existing results
+        path = os.path.join(os.path.dirname(__file__), "results", f"{name}.json")
+        if os.path.exists(path):
+            with open(path) as f:
+                previous = json.load(f)
+            previous["workloads"].update(report["workloads"])
+            previous.setdefault("partial_runs", []).append(
+                {"workloads": sorted(report["workloads"]), "machine": report["machine"]}
+            )
+            report = previous
+    print("written:", write_result(name, report))
 
 
 if __name__ == "__main__":

@@ -30,8 +30,9 @@ from typing import Any, Literal, overload
 from .._core.client import AsyncClient
 from .._core.concurrency import run_bounded
 from .._core.errors import ConflictError, IntegrityError, NotFoundError
+from .._core.executor import finish_then_cancel
 from .._core.paging import AsyncPager, Page
-from .files import AtomicFile
+from .files import AtomicFile, write_atomically
 from .payload import Body, Payload
 
 __all__ = ["BucketInfo", "ObjectInfo", "StorageClient", "byte_range"]
@@ -553,6 +554,11 @@ class StorageClient(AsyncClient, abc.ABC):
         session = await self._ready()
         usable = listed is not None and listed.key == object_name and listed.etag
         info = listed if usable and listed else await self._stat(bucket, object_name)
+        part = self._download_part_size(info)
+        if part is not None and info.size <= part:  # one read: written in one thread hop
+            data = await self._read_checked(bucket, object_name, 0, None, info)
+            await finish_then_cancel(session.run_blocking(write_atomically, file_path, data))
+            return info
         async with AtomicFile(file_path, session.run_blocking) as f:
             await self._download_into(bucket, object_name, info, f)
         return info

@@ -84,6 +84,23 @@ def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
         offset += written
 
 
+def write_atomically(path: str | os.PathLike[str], data: bytes, durable: bool = False) -> None:
+    """Write ``data`` to a temporary file beside ``path`` and rename it onto ``path``: the
+    file appears only complete; on failure no temporary file remains. Blocking: one
+    thread hop for what :class:`AtomicFile` does in three."""
+    target = os.path.abspath(os.fspath(path))
+    directory, name = os.path.split(target)
+    if not name:
+        raise ValueError(f"{target!r} names a directory, not a file")
+    fd, temp = _open_temp(directory, name, target)
+    try:
+        _pwrite_all(fd, data, 0)
+    except BaseException:
+        discard_temp(fd, temp)
+        raise
+    _commit(fd, temp, target, durable)
+
+
 class AtomicFile:
     """An async context manager for a file that appears at ``path`` only when complete.
 

@@ -1,0 +1,66 @@
+"""Blocking file helpers of the transfer paths: few thread hops, nothing half-written."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+import pytest
+
+from acloud.storage.files import TEMP_SUFFIX, write_atomically
+from acloud.storage.payload import SMALL_FILE, Payload
+
+
+class CountingRun:
+    """Stands in for Session.run_blocking and counts the thread hops asked for."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def __call__(self, fn, *args):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        return fn(*args)
+
+
+async def test_a_small_file_is_stat_and_read_in_one_hop(tmp_path):
+    path = tmp_path / "small.bin"
+    path.write_bytes(b"x" * 1000)
+    run = CountingRun()
+    payload = await Payload.of(path, run)
+    assert payload.size == 1000
+    assert await payload.read_all() == b"x" * 1000
+    assert run.calls == 1
+
+
+async def test_a_large_file_is_read_when_needed(tmp_path):
+    path = tmp_path / "large.bin"
+    path.write_bytes(b"y" * (SMALL_FILE + 1))
+    run = CountingRun()
+    payload = await Payload.of(path, run)
+    assert (payload.size, run.calls) == (SMALL_FILE + 1, 1)
+    assert await payload.read_at(SMALL_FILE, 10) == b"y"
+    assert run.calls == 2
+
+
+async def test_a_directory_is_not_an_upload(tmp_path):
+    with pytest.raises(ValueError, match="not a regular file"):
+        await Payload.of(tmp_path, CountingRun())
+
+
+def test_write_atomically_writes_whole_files_and_leaves_no_temp(tmp_path):
+    target = tmp_path / "sub" / "out.bin"
+    write_atomically(target, b"content")
+    assert target.read_bytes() == b"content"
+    write_atomically(target, b"replaced")
+    assert target.read_bytes() == b"replaced"
+    assert [p.name for p in target.parent.iterdir()] == ["out.bin"]
+
+
+def test_write_atomically_failing_leaves_no_temp_file(tmp_path):
+    with pytest.raises(TypeError):
+        write_atomically(tmp_path / "bad.bin", "not bytes")  # type: ignore[arg-type]
+    assert not any(p.name.endswith(TEMP_SUFFIX) for p in tmp_path.iterdir())
+    assert not (tmp_path / "bad.bin").exists()
+    with pytest.raises(IsADirectoryError):
+        write_atomically(pathlib.Path(tmp_path), b"x")
+    assert os.listdir(tmp_path) == []
