@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
         report["contenders"][kind] = {"seconds": seconds, "429": rejected}
         over = seconds["median"] / floor - 1
         print(f"{kind:>11} | {seconds['median']:8.2f} | {over:+9.1%} | {rejected}")
-    print("written:", write_result("coda", report))
+    print("written:", write_result("coda-quick" if args.quick else "coda", report))
 
 
 if __name__ == "__main__":

@@ -176,7 +176,7 @@ class Gcsfs(AcloudGCS):
         self.fs = gcsfs.GCSFileSystem(
             endpoint_url=self.endpoint, token="anon", asynchronous=True, skip_instance_cache=True
         )
-        await self.fs.set_session()
+        await self.fs._set_session()
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -2,9 +2,10 @@
 
 Run: python -m benchmarks.report   (python -m benchmarks runs it at the end)
 
-Prints one markdown table per workload (median, min-max, acloud / contender) for
-docs/benchmarks.md and draws docs/img/benchmarks.png (matplotlib): per workload, each
-contender's median with its min-max range. Full runs are preferred to --quick ones.
+Prints one markdown table per workload (median, min-max, acloud / contender), writes them
+into docs/benchmarks.md between its "results" markers, and draws docs/img/benchmarks.png
+(matplotlib): per workload, each contender's median with its min-max range. Full runs
+are preferred to --quick ones.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from ._common import HERE, ROOT
 
 RESULTS = os.path.join(HERE, "results")
 CHART = os.path.join(ROOT, "docs", "img", "benchmarks.png")
+DOC = os.path.join(ROOT, "docs", "benchmarks.md")
+START, END = "<!-- results:start (python -m benchmarks.report) -->", "<!-- results:end -->"
 
 
 def load() -> dict[str, dict[str, Any]]:
@@ -102,9 +105,25 @@ def chart(reports: dict[str, dict[str, Any]]) -> str | None:
     return CHART
 
 
+def update_doc(text: str) -> bool:
+    """Replace the generated block of docs/benchmarks.md with ``text``."""
+    with open(DOC) as f:
+        doc = f.read()
+    if START not in doc or END not in doc:
+        return False
+    head, rest = doc.split(START, 1)
+    tail = rest.split(END, 1)[1]
+    with open(DOC, "w") as f:
+        f.write(f"{head}{START}\n\n{text.strip()}\n\n{END}{tail}")
+    return True
+
+
 def main() -> None:
     reports = load()
-    print(tables(reports))
+    text = tables(reports)
+    print(text)
+    if update_doc(text):
+        print("updated:", DOC)
     path = chart(reports)
     if path:
         print("chart:", path)

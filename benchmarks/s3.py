@@ -595,6 +595,11 @@ def available(name: str) -> str | None:
     """Why a contender cannot run here, or None."""
     module = {"aiobotocore": "aiobotocore", "obstore": "obstore", "s3fs": "s3fs"}.get(name)
     module = module or {"gcsfs": "gcsfs", "adlfs": "adlfs"}.get(name.split()[0])
+    if name == "gcsfs":  # measured once: every call waited out a 60 s gRPC probe
+        return (
+            "gcsfs 2026.10 first probes the bucket type over gRPC/TLS, which "
+            "gcp-storage-emulator does not speak (60 s timeout per bucket)"
+        )
     if name == "aioboto3":
         return (
             None

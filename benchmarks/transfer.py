@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"memory: upload_many of {gib} GiB of mixed files")
         result["memory"] = memory_run(endpoint, gib)
     result["server"] = "moto (single-threaded emulator; the bottleneck in these runs)"
-    path = write_result("transfer", result)
+    path = write_result("transfer-quick" if args.quick else "transfer", result)
     print(json.dumps(result, indent=2))
     print(f"written to {path}")
 
