@@ -65,22 +65,9 @@ class MediumObjects(EmulatedWorkload):
 # -- GCS ----------------------------------------------------------------------------------
 def _service_account() -> dict[str, str]:
     sys.path.insert(0, ROOT)
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    from tests.servers import made_up_service_account
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    return {
-        "type": "service_account",
-        "project_id": "bench",
-        "private_key": pem,
-        "client_email": "bench@bench.iam.gserviceaccount.com",
-        "token_uri": "http://127.0.0.1:9/token",
-    }
+    return made_up_service_account()
 
 
 class AcloudGCS(Driver):

@@ -10,7 +10,7 @@ import aiohttp
 import aioresponses.core
 import pytest
 
-from .servers import azurite_server, gcs_server, moto_server
+from .servers import azurite_server, gcs_server, made_up_service_account, moto_server
 
 # aioresponses 0.7.9 builds ClientResponse without the `stream_writer` argument that
 # aiohttp 3.14 requires (pnuckowski/aioresponses#289, still open). Until a fixed release
@@ -50,24 +50,7 @@ def azurite_connection_string() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def gcs_service_account() -> dict[str, str]:
     """A service-account key of a made-up account, with a real RSA key (for signing)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    return {
-        "type": "service_account",
-        "project_id": "acloud-test",
-        "private_key_id": "0123456789abcdef",
-        "private_key": pem,
-        "client_email": "acloud-test@acloud-test.iam.gserviceaccount.com",
-        "client_id": "1234567890",
-        "token_uri": "http://127.0.0.1:9/token",
-    }
+    return made_up_service_account()
 
 
 @pytest.fixture(autouse=True)

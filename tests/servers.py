@@ -146,3 +146,25 @@ def azurite_server() -> Iterator[str]:
             f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};"
             f"AccountKey={AZURITE_KEY};BlobEndpoint={endpoint};"
         )
+
+
+def made_up_service_account() -> dict[str, str]:
+    """A service-account key of a made-up account, with a real RSA key (for signing)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return {
+        "type": "service_account",
+        "project_id": "acloud-test",
+        "private_key_id": "0123456789abcdef",
+        "private_key": pem,
+        "client_email": "acloud-test@acloud-test.iam.gserviceaccount.com",
+        "client_id": "1234567890",
+        "token_uri": "http://127.0.0.1:9/token",
+    }

@@ -30,18 +30,22 @@ HOSTILE_KEYS = [
 ]
 
 
+def _strict_client(cloud, endpoint, secret, fast_path=True):  # type: ignore[no-untyped-def]
+    return cloud.s3(
+        "us-east-1",
+        endpoint_url=endpoint,
+        credentials=AWSCredentials("AKIDSTRICT", secret),
+        addressing_style="path",
+        fast_path=fast_path,
+    )
+
+
 @pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "aiobotocore"])
 async def test_hostile_keys_pass_an_independent_signature_check(fast_path):
     # With fast_path=False botocore signs: that the verifier accepts it proves the verifier.
     fake = strict_s3(SECRET)
     async with serve(fake.app) as endpoint, Session() as cloud:
-        s3 = cloud.s3(
-            "us-east-1",
-            endpoint_url=endpoint,
-            credentials=AWSCredentials("AKIDSTRICT", SECRET),
-            addressing_style="path",
-            fast_path=fast_path,
-        )
+        s3 = _strict_client(cloud, endpoint, SECRET, fast_path=fast_path)
         for i, key in enumerate(HOSTILE_KEYS):
             data = f"object {i}".encode()
             await s3.put_object("bucket", key, data, metadata={"n": str(i)})
@@ -58,12 +62,7 @@ async def test_hostile_keys_pass_an_independent_signature_check(fast_path):
 
 async def test_a_wrong_secret_is_an_authentication_error():
     async with serve(strict_s3(SECRET).app) as endpoint, Session() as cloud:
-        s3 = cloud.s3(
-            "us-east-1",
-            endpoint_url=endpoint,
-            credentials=AWSCredentials("AKIDSTRICT", "not-the-secret"),
-            addressing_style="path",
-        )
+        s3 = _strict_client(cloud, endpoint, "not-the-secret")
         with pytest.raises(AuthenticationError) as caught:
             await s3.put_object("bucket", "k", b"x")
         assert caught.value.code == "SignatureDoesNotMatch"
@@ -73,12 +72,7 @@ async def test_a_wrong_secret_is_an_authentication_error():
 async def test_a_bucket_in_another_region_is_followed_once_and_remembered():
     fake = strict_s3(SECRET, regions={"faraway": "eu-west-2"})
     async with serve(fake.app) as endpoint, Session() as cloud:
-        s3 = cloud.s3(
-            "us-east-1",
-            endpoint_url=endpoint,
-            credentials=AWSCredentials("AKIDSTRICT", SECRET),
-            addressing_style="path",
-        )
+        s3 = _strict_client(cloud, endpoint, SECRET)
         await s3.put_object("faraway", "k", b"data")
         assert await s3.get_object("faraway", "k") == b"data"
     regions = [region for _, _, region in fake.requests]
