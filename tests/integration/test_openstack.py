@@ -31,30 +31,20 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def fake(openstack_fake):
-    return openstack_fake
-
-
-@pytest.fixture
-def creds(openstack_creds):
-    return openstack_creds
-
-
-@pytest.fixture
 async def cloud():
     async with Session(max_workers=16) as session:
         yield session
 
 
-async def test_compute(fake, creds, cloud):
-    compute = InfomaniakComputeClient(creds, session=cloud, page_size=100)
+async def test_compute(openstack_fake, openstack_creds, cloud):
+    compute = InfomaniakComputeClient(openstack_creds, session=cloud, page_size=100)
     for i in range(250):
-        fake.add_server(f"old-{i:03d}")
+        openstack_fake.add_server(f"old-{i:03d}")
     pager = compute.list_instances()
     names = [s["name"] async for s in pager]
     assert names == [f"old-{i:03d}" for i in range(250)]
     assert pager.pages_fetched == 3  # pulled 100 at a time from openstacksdk's generator
-    listed = [c for c in fake.calls if c.startswith("GET /compute/v2.1/servers/detail")]
+    listed = [c for c in openstack_fake.calls if c.startswith("GET /compute/v2.1/servers/detail")]
     assert all("limit=100" in c for c in listed)  # Nova is asked for 100 at a time
     assert len(listed) <= 4  # (openstacksdk asks once more past a short last page)
     assert next(f["name"] for f in await compute.list_flavors()) == "a1-ram2-disk20-perf1"
@@ -65,14 +55,14 @@ async def test_compute(fake, creds, cloud):
     assert (await compute.get_instance(made["id"]))["status"] == "BUILD"
     ready = await compute.wait_for_instance(made["id"], "ACTIVE", timeout=5, poll_interval=0.05)
     assert ready["status"] == "ACTIVE"
-    assert fake.servers[made["id"]]["networks"] == [{"uuid": "net-ext"}]
+    assert openstack_fake.servers[made["id"]]["networks"] == [{"uuid": "net-ext"}]
     await compute.stop_instance(made["id"])
-    assert fake.servers[made["id"]]["status"] == "SHUTOFF"
+    assert openstack_fake.servers[made["id"]]["status"] == "SHUTOFF"
     with pytest.raises(WaitTimeoutError):
         await compute.wait_for_instance(made["id"], "ACTIVE", timeout=0.2, poll_interval=0.05)
     await compute.start_instance(made["id"])
     await compute.reboot_instance(made["id"], "HARD")
-    assert fake.servers[made["id"]]["last_reboot"] == "HARD"
+    assert openstack_fake.servers[made["id"]]["last_reboot"] == "HARD"
     with pytest.raises(ValueError, match="SOFT"):
         await compute.reboot_instance(made["id"], "COLD")  # type: ignore[arg-type]
     await compute.delete_instance(made["id"])
@@ -83,20 +73,20 @@ async def test_compute(fake, creds, cloud):
         await compute.create_instance("bad", "no-such-flavor", "img-1")
 
 
-async def test_volumes(fake, creds, cloud):
-    volumes = InfomaniakVolumeClient(creds, session=cloud)
+async def test_volumes(openstack_fake, openstack_creds, cloud):
+    volumes = InfomaniakVolumeClient(openstack_creds, session=cloud)
     made = await volumes.create_volume(10, "data")
     assert (made["size"], made["name"]) == (10, "data")
     assert [v["id"] for v in await volumes.list_volumes()] == [made["id"]]
     await volumes.extend_volume(made["id"], 20)
     assert (await volumes.get_volume(made["id"]))["size"] == 20
-    server = fake.add_server("db")
+    server = openstack_fake.add_server("db")
     await volumes.attach_volume(server, made["id"])
-    assert fake.volumes[made["id"]]["status"] == "in-use"
+    assert openstack_fake.volumes[made["id"]]["status"] == "in-use"
     with pytest.raises(ValidationError):
         await volumes.delete_volume(made["id"])  # attached
     await volumes.detach_volume(server, made["id"])
-    assert fake.volumes[made["id"]]["status"] == "available"
+    assert openstack_fake.volumes[made["id"]]["status"] == "available"
     await volumes.delete_volume(made["id"])
     assert await volumes.get_volume(made["id"]) is None
     assert [s["name"] for s in await volumes.list_snapshots()] == ["nightly"]
@@ -105,13 +95,13 @@ async def test_volumes(fake, creds, cloud):
         await volumes.create_volume(0)
 
 
-async def test_network(fake, creds, cloud):
-    network = InfomaniakNetworkClient(creds, session=cloud)
+async def test_network(openstack_fake, openstack_creds, cloud):
+    network = InfomaniakNetworkClient(openstack_creds, session=cloud)
     made = await network.create_network("private")
     assert made["name"] == "private"
     assert {n["name"] for n in await network.list_networks()} == {"ext-floating1", "private"}
     await network.delete_network(made["id"])
-    assert made["id"] not in fake.networks
+    assert made["id"] not in openstack_fake.networks
     assert [r["name"] for r in await network.list_routers()] == ["router"]
     groups = await network.list_security_groups()
     rule = await network.add_security_group_rule(groups[0]["id"], port_range_min=443)
@@ -120,29 +110,29 @@ async def test_network(fake, creds, cloud):
         443,
         "ingress",
     )
-    assert fake.security_groups["sg-1"]["security_group_rules"][0]["protocol"] == "tcp"
+    assert openstack_fake.security_groups["sg-1"]["security_group_rules"][0]["protocol"] == "tcp"
     assert [ip["floating_ip_address"] for ip in await network.list_floating_ips()] == [
         "195.15.0.10"
     ]
     assert [lb["name"] for lb in await network.list_loadbalancers()] == ["web"]
 
 
-async def test_identity(fake, creds, cloud):
-    identity = InfomaniakIdentityClient(creds, session=cloud)
+async def test_identity(openstack_fake, openstack_creds, cloud):
+    identity = InfomaniakIdentityClient(openstack_creds, session=cloud)
     assert (await identity.get_current_user())["name"] == "demo"
     assert [p["id"] for p in await identity.list_projects()] == [PROJECT_ID]
     assert [a["name"] for a in await identity.list_application_credentials()] == ["ci"]
     ec2 = await identity.create_ec2_credentials()
     assert ec2["tenant_id"] == PROJECT_ID
-    assert ec2["access"] in fake.ec2
+    assert ec2["access"] in openstack_fake.ec2
     await identity.delete_ec2_credentials(ec2["access"])
-    assert fake.ec2 == {}
+    assert openstack_fake.ec2 == {}
     with pytest.raises(NotFoundError):
         await identity.delete_ec2_credentials(ec2["access"])
 
 
-async def test_dns(fake, creds, cloud):
-    dns = InfomaniakDNSClient(creds, session=cloud)
+async def test_dns(openstack_fake, openstack_creds, cloud):
+    dns = InfomaniakDNSClient(openstack_creds, session=cloud)
     zone = await dns.create_zone("example.com.", "hostmaster@example.com", ttl=600)
     assert [z["name"] for z in await dns.list_zones()] == ["example.com."]
     record = await dns.create_record(zone["id"], "www", "a", ["192.0.2.1"], ttl=300)
@@ -155,7 +145,7 @@ async def test_dns(fake, creds, cloud):
     await dns.delete_record(zone["id"], record["id"])
     assert await dns.list_records(zone["id"]) == []
     await dns.delete_zone(zone["id"])
-    assert fake.zones == {}
+    assert openstack_fake.zones == {}
     with pytest.raises(ValueError, match="ends with"):
         await dns.create_zone("example.com", "h@example.com")
 
@@ -168,8 +158,8 @@ TEMPLATE = {
 }
 
 
-async def test_heat(fake, creds, cloud):
-    heat = InfomaniakHeatClient(creds, session=cloud)
+async def test_heat(openstack_fake, openstack_creds, cloud):
+    heat = InfomaniakHeatClient(openstack_creds, session=cloud)
     checked = await heat.validate_template(TEMPLATE)
     assert checked["description"] == "one server"
     assert "flavor" in checked["parameters"]
@@ -185,9 +175,9 @@ async def test_heat(fake, creds, cloud):
     assert await heat.get_stack("app") is None
 
 
-async def test_metering(fake, creds, cloud):
-    metering = InfomaniakMeteringClient(creds, session=cloud)
-    fake.add_server("x")
+async def test_metering(openstack_fake, openstack_creds, cloud):
+    metering = InfomaniakMeteringClient(openstack_creds, session=cloud)
+    openstack_fake.add_server("x")
     usage = await metering.get_all_usage()
     assert usage["compute"]["total_vcpus_usage"] == 96.0
     assert usage["compute_quotas"]["instances"] == 10
@@ -196,13 +186,15 @@ async def test_metering(fake, creds, cloud):
     assert usage["network"]["networks"]["limit"] == 10
 
 
-async def test_the_loop_stays_responsive_while_50_calls_block_in_threads(fake, creds):
+async def test_the_loop_stays_responsive_while_50_calls_block_in_threads(
+    openstack_fake, openstack_creds
+):
     cloud = Session()  # the defaults: 8 threads, 8 calls of one client at once
     await cloud.open()
-    compute = InfomaniakComputeClient(creds, session=cloud)
-    server = fake.add_server("probe")
+    compute = InfomaniakComputeClient(openstack_creds, session=cloud)
+    server = openstack_fake.add_server("probe")
     await compute.get_instance(server)  # authenticated and warm
-    fake.delay = 0.2
+    openstack_fake.delay = 0.2
     lags: list[float] = []
     stop = asyncio.Event()
 
@@ -220,52 +212,54 @@ async def test_the_loop_stays_responsive_while_50_calls_block_in_threads(fake, c
     stop.set()
     await probe
     assert all(r["id"] == server for r in results)
-    assert fake.max_in_flight > 1  # the calls really ran side by side in threads
+    assert openstack_fake.max_in_flight > 1  # the calls really ran side by side in threads
     assert max(lags) < 0.05, f"the loop stalled {max(lags) * 1000:.0f} ms"
     assert elapsed < 50 * 0.2  # not serialized
     print(f"\n50 calls x 200 ms: {elapsed:.2f} s, worst loop lag {max(lags) * 1000:.1f} ms")
     await cloud.close()
 
 
-async def test_cancelling_an_awaiting_call_does_not_wedge_the_executor(fake, creds):
+async def test_cancelling_an_awaiting_call_does_not_wedge_the_executor(
+    openstack_fake, openstack_creds
+):
     async with Session(max_workers=2) as cloud:
-        compute = InfomaniakComputeClient(creds, session=cloud, max_concurrency=2)
-        server = fake.add_server("slow")
+        compute = InfomaniakComputeClient(openstack_creds, session=cloud, max_concurrency=2)
+        server = openstack_fake.add_server("slow")
         await compute.get_instance(server)
-        fake.delay = 1.0
+        openstack_fake.delay = 1.0
         call = asyncio.create_task(compute.get_instance(server))
         await asyncio.sleep(0.2)
         call.cancel()
         with pytest.raises(asyncio.CancelledError):
             await call
-        fake.delay = 0.0
+        openstack_fake.delay = 0.0
         started = time.monotonic()
         results = await asyncio.gather(*(compute.get_instance(server) for _ in range(6)))
         assert [r["id"] for r in results] == [server] * 6
         assert time.monotonic() - started < 1.5  # the second worker thread kept serving
 
 
-async def test_bad_credentials_name_the_auth_url_not_the_secret(fake, cloud):
+async def test_bad_credentials_name_the_auth_url_not_the_secret(openstack_fake, cloud):
     secret = "definitely-not-the-secret"
-    creds = InfomaniakCredentials(
-        auth_url=f"{fake.url}/identity/v3",
+    openstack_creds = InfomaniakCredentials(
+        auth_url=f"{openstack_fake.url}/identity/v3",
         application_credential_id="appcred-id",
         application_credential_secret=secret,
     )
-    compute = InfomaniakComputeClient(creds, session=cloud)
+    compute = InfomaniakComputeClient(openstack_creds, session=cloud)
     with pytest.raises(AuthenticationError) as info:
         await compute.get_instance("x")
     message = str(info.value)
-    assert f"{fake.url}/identity/v3" in message
+    assert f"{openstack_fake.url}/identity/v3" in message
     assert secret not in message
     assert secret not in repr(info.value)
-    assert secret not in repr(creds)
+    assert secret not in repr(openstack_creds)
     assert secret not in repr(compute)
 
 
-async def test_password_credentials_and_from_env(fake, cloud, monkeypatch):
+async def test_password_credentials_and_from_env(openstack_fake, cloud, monkeypatch):
     env = {
-        "OS_AUTH_URL": f"{fake.url}/identity/v3",
+        "OS_AUTH_URL": f"{openstack_fake.url}/identity/v3",
         "OS_AUTH_TYPE": "password",
         "OS_USERNAME": "demo",
         "OS_PASSWORD": "demo-password",

@@ -19,31 +19,21 @@ MiB = 1024 * 1024
 
 
 @pytest.fixture
-def fake(openstack_fake):
-    return openstack_fake
-
-
-@pytest.fixture
-def creds(openstack_creds):
-    return openstack_creds
-
-
-@pytest.fixture
-async def swift(creds):
-    async with InfomaniakObjectStorageClient(creds, segment_size=8 * MiB) as client:
+async def swift(openstack_creds):
+    async with InfomaniakObjectStorageClient(openstack_creds, segment_size=8 * MiB) as client:
         await client.create_container("data")
         yield client
 
 
-async def test_a_64_mib_segmented_round_trip_is_byte_identical(swift, fake, tmp_path):
+async def test_a_64_mib_segmented_round_trip_is_byte_identical(swift, openstack_fake, tmp_path):
     source = tmp_path / "big.bin"
     payload = os.urandom(64 * MiB)
     source.write_bytes(payload)
     info = await swift.upload_object("data", "big.bin", source)
     assert info.size == 64 * MiB
-    segments = fake.swift.containers["data_segments"]
+    segments = openstack_fake.swift.containers["data_segments"]
     assert len(segments) == 8  # a Static Large Object of 8 x 8 MiB
-    assert fake.swift.containers["data"]["big.bin"].manifest is not None
+    assert openstack_fake.swift.containers["data"]["big.bin"].manifest is not None
     target = tmp_path / "back.bin"
     await swift.download_object("data", "big.bin", target)
     assert hashlib.sha256(target.read_bytes()).digest() == hashlib.sha256(payload).digest()
@@ -55,47 +45,49 @@ async def test_a_64_mib_segmented_round_trip_is_byte_identical(swift, fake, tmp_
     )
     # overwriting with a small object removes the old segments; deleting removes them too
     await swift.put_object("data", "big.bin", b"small now")
-    assert fake.swift.containers["data_segments"] == {}
+    assert openstack_fake.swift.containers["data_segments"] == {}
     await swift.put_object("data", "big2.bin", payload[: 9 * MiB])
     await swift.delete_object("data", "big2.bin")
-    assert fake.swift.containers["data_segments"] == {}
+    assert openstack_fake.swift.containers["data_segments"] == {}
 
 
-async def test_a_failed_segment_leaves_nothing_behind(swift, fake):
-    fake.swift.fail_put = lambda container, key: 500 if key.endswith("/00000002") else None
+async def test_a_failed_segment_leaves_nothing_behind(swift, openstack_fake):
+    openstack_fake.swift.fail_put = lambda container, key: (
+        500 if key.endswith("/00000002") else None
+    )
     with pytest.raises(ServerError):
         await swift.put_object("data", "doomed.bin", os.urandom(20 * MiB))
-    assert "doomed.bin" not in fake.swift.containers["data"]
-    assert fake.swift.containers["data_segments"] == {}
+    assert "doomed.bin" not in openstack_fake.swift.containers["data"]
+    assert openstack_fake.swift.containers["data_segments"] == {}
 
 
-async def test_a_failed_manifest_leaves_the_old_object_and_no_segments(swift, fake):
+async def test_a_failed_manifest_leaves_the_old_object_and_no_segments(swift, openstack_fake):
     await swift.put_object("data", "keep.bin", b"old content")
-    fake.swift.fail_put = lambda container, key: 400 if container == "data" else None
+    openstack_fake.swift.fail_put = lambda container, key: 400 if container == "data" else None
     with pytest.raises(acloud.ValidationError):
         await swift.put_object("data", "keep.bin", os.urandom(17 * MiB))
-    fake.swift.fail_put = None
+    openstack_fake.swift.fail_put = None
     assert await swift.get_object("data", "keep.bin") == b"old content"
-    assert fake.swift.containers["data_segments"] == {}
+    assert openstack_fake.swift.containers["data_segments"] == {}
 
 
-async def test_cancelling_a_segmented_upload_leaves_no_segments(swift, fake):
-    fake.swift.put_delay = 0.05
+async def test_cancelling_a_segmented_upload_leaves_no_segments(swift, openstack_fake):
+    openstack_fake.swift.put_delay = 0.05
     upload = asyncio.create_task(swift.put_object("data", "cancelled.bin", os.urandom(40 * MiB)))
 
     async def first_segment() -> None:
-        while not fake.swift.containers.get("data_segments"):  # noqa: ASYNC110
+        while not openstack_fake.swift.containers.get("data_segments"):  # noqa: ASYNC110
             await asyncio.sleep(0.01)
 
     await asyncio.wait_for(first_segment(), timeout=10)
     upload.cancel()
     with pytest.raises(asyncio.CancelledError):
         await upload
-    assert fake.swift.containers["data_segments"] == {}
-    assert "cancelled.bin" not in fake.swift.containers["data"]
+    assert openstack_fake.swift.containers["data_segments"] == {}
+    assert "cancelled.bin" not in openstack_fake.swift.containers["data"]
 
 
-async def test_temp_urls(swift, fake):
+async def test_temp_urls(swift, openstack_fake):
     await swift.put_object("data", "shared/report.txt", b"for your eyes")
     with pytest.raises(UnsupportedOperationError, match="temp_url_key"):
         await swift.generate_presigned_url("data", "shared/report.txt")
@@ -111,7 +103,7 @@ async def test_temp_urls(swift, fake):
             assert resp.status == 401  # no token, no signature
 
 
-async def test_seed_names_and_hidden_segment_containers(swift, fake, tmp_path):
+async def test_seed_names_and_hidden_segment_containers(swift, openstack_fake, tmp_path):
     assert await swift.create_container("photos") is True
     assert await swift.create_container("photos") is False
     await swift.put_object("data", "x.bin", os.urandom(9 * MiB))  # makes data_segments
@@ -127,23 +119,23 @@ async def test_seed_names_and_hidden_segment_containers(swift, fake, tmp_path):
     assert await swift.list_objects("photos") == []
 
 
-async def test_swift_urls_work_in_the_transfer_engine(creds, fake, tmp_path):
+async def test_swift_urls_work_in_the_transfer_engine(openstack_creds, openstack_fake, tmp_path):
     src = tmp_path / "src"
     src.mkdir()
     for i in range(20):
         (src / f"f{i:02d}.txt").write_bytes(f"file {i}".encode() * (i + 1))
     async with Session() as cloud:
-        swift = InfomaniakObjectStorageClient(creds, session=cloud)
+        swift = InfomaniakObjectStorageClient(openstack_creds, session=cloud)
         await swift.create_container("backup")
         report = await acloud.sync(
-            str(src), "swift://backup/daily", session=cloud, credentials=creds
+            str(src), "swift://backup/daily", session=cloud, credentials=openstack_creds
         )
         assert len(report.ok) == 20
         assert report.failed == {}
         keys = await swift.list_objects("backup", prefix="daily/")
         assert len(keys) == 20
         again = await acloud.sync(
-            str(src), "swift://backup/daily", session=cloud, credentials=creds
+            str(src), "swift://backup/daily", session=cloud, credentials=openstack_creds
         )
         assert again.ok == []
         assert len(again.skipped) == 20
