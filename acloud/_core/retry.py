@@ -25,6 +25,10 @@ T = TypeVar("T")
 log = logging.getLogger("acloud.retry")
 
 
+def _log_retry(attempt: int, delay: float, exc: BaseException | None) -> None:
+    log.debug("retrying after attempt %d in %.2fs: %s", attempt, delay, exc)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How failed requests are retried.
@@ -98,15 +102,10 @@ class RetryPolicy:
 
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
-            log.debug(
-                "retrying after attempt %d in %.2fs: %s",
-                state.attempt_number + 1,
-                state.upcoming_sleep,
-                exc,
-            )
+            _log_retry(state.attempt_number + 1, state.upcoming_sleep, exc)
 
         delay = self.backoff(1, first)
-        log.debug("retrying after attempt 1 in %.2fs: %s", delay, first)
+        _log_retry(1, delay, first)
         await sleep(delay)
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.max_attempts - 1),

@@ -57,6 +57,7 @@ OPERATIONS: Mapping[str, frozenset[str]] = {
 _REDIRECTS = frozenset({301, 307, 400})
 _EXPECT_100_FROM = 1024 * 1024  # botocore sends Expect: 100-continue from 1 MB
 _SKIP = frozenset({"Content-Type"})
+_USER_AGENT = f"acloud/{__version__}"
 _AWS_HOST = re.compile(r"(^|\.)s3([.-](?:[a-z0-9-]+))?\.amazonaws\.com$")
 _HEADERS = {  # response header -> aiobotocore's name for it
     "ETag": "ETag",
@@ -163,7 +164,6 @@ class FastPath:
         self._custom_endpoint = not _AWS_HOST.search(endpoint_host)
         self._buckets: dict[str, tuple[str, str, str]] = {}  # bucket -> base URL, host, region
         self._signers: dict[tuple[Any, str], _Signer] = {}
-        self._user_agent = f"acloud/{__version__}"
 
     @staticmethod
     def covers(operation: str, params: Mapping[str, Any]) -> bool:
@@ -218,7 +218,7 @@ class FastPath:
             signer.add_auth(request)
         data = body.payload() if isinstance(body, PartBody) else body
         sent = dict(request.headers.items())
-        sent["User-Agent"] = self._user_agent
+        sent["User-Agent"] = _USER_AGENT
         return await self._http.request(
             method,
             URL(url, encoded=True),
@@ -349,7 +349,6 @@ def _described(resp: aiohttp.ClientResponse) -> dict[str, Any]:
         for name, value in headers.items()
         if name.lower().startswith("x-amz-meta-")
     }
-    out["ResponseMetadata"] = {"HTTPStatusCode": resp.status}
     return out
 
 

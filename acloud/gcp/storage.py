@@ -317,33 +317,31 @@ class GCSClient(StorageClient, RestClient):
         data = await payload.read_all()
         sums = RunningChecksums(crc32c=True)
         await sums.add(data, self.session.run_blocking)
+        body: bytes
         if data and not resource["metadata"]:  # (gcp-storage-emulator drops an empty one)
-            written = await self._request(
-                "POST",
-                f"/upload{self._o(bucket)}",
-                params={"uploadType": "media", "name": resource["name"], **params},
-                data=data,
-                headers={
-                    "Content-Type": resource["contentType"],
-                    "X-Goog-Hash": f"crc32c={sums.crc32c_b64},md5={sums.md5_b64}",
-                },
-                idempotent=True,  # the same bytes under the same name: repeating is harmless
-            )
-            return self._checked(written, sums)
-        meta = {**resource, "md5Hash": sums.md5_b64, "crc32c": sums.crc32c_b64}
-        boundary = f"acloud-{uuid.uuid4().hex}"
-        head = (
-            f"--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n"
-            f"{json.dumps(meta)}\r\n--{boundary}\r\nContent-Type: {resource['contentType']}"
-            "\r\n\r\n"
-        ).encode()
-        body = b"".join([head, data, f"\r\n--{boundary}--\r\n".encode()])
+            params = {"uploadType": "media", "name": resource["name"], **params}
+            body = data
+            headers = {
+                "Content-Type": resource["contentType"],
+                "X-Goog-Hash": f"crc32c={sums.crc32c_b64},md5={sums.md5_b64}",
+            }
+        else:
+            meta = {**resource, "md5Hash": sums.md5_b64, "crc32c": sums.crc32c_b64}
+            boundary = f"acloud-{uuid.uuid4().hex}"
+            head = (
+                f"--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n"
+                f"{json.dumps(meta)}\r\n--{boundary}\r\n"
+                f"Content-Type: {resource['contentType']}\r\n\r\n"
+            ).encode()
+            params = {"uploadType": "multipart", **params}
+            body = b"".join([head, data, f"\r\n--{boundary}--\r\n".encode()])
+            headers = {"Content-Type": f"multipart/related; boundary={boundary}"}
         written = await self._request(
             "POST",
             f"/upload{self._o(bucket)}",
-            params={"uploadType": "multipart", **params},
+            params=params,
             data=body,
-            headers={"Content-Type": f"multipart/related; boundary={boundary}"},
+            headers=headers,
             idempotent=True,  # the same bytes under the same name: repeating is harmless
         )
         return self._checked(written, sums)

@@ -552,15 +552,17 @@ class StorageClient(AsyncClient, abc.ABC):
         """
         self._check(bucket, object_name)
         session = await self._ready()
-        usable = listed is not None and listed.key == object_name and listed.etag
-        info = listed if usable and listed else await self._stat(bucket, object_name)
+        if listed is not None and listed.key == object_name and listed.etag:
+            info = listed
+        else:
+            info = await self._stat(bucket, object_name)
         part = self._download_part_size(info)
         if part is not None and info.size <= part:  # one read: written in one thread hop
             data = await self._read_checked(bucket, object_name, 0, None, info)
             await finish_then_cancel(session.run_blocking(write_atomically, file_path, data))
             return info
         async with AtomicFile(file_path, session.run_blocking) as f:
-            await self._download_into(bucket, object_name, info, f)
+            await self._download_into(bucket, object_name, info, part, f)
         return info
 
     def _download_part_size(self, info: ObjectInfo) -> int | None:
@@ -568,16 +570,15 @@ class StorageClient(AsyncClient, abc.ABC):
         streams the object in one read). Objects up to this size are read in one request."""
         return None
 
-    async def _download_into(self, bucket: str, key: str, info: ObjectInfo, f: AtomicFile) -> None:
-        """Write the object into ``f``: concurrent ranged reads, each pinned to the version
-        ``info`` describes, written at their offsets; or one streamed read."""
-        part = self._download_part_size(info)
+    async def _download_into(
+        self, bucket: str, key: str, info: ObjectInfo, part: int | None, f: AtomicFile
+    ) -> None:
+        """Write the object into ``f``: concurrent ranged reads of ``part`` bytes, each
+        pinned to the version ``info`` describes, written at their offsets; or, when
+        ``part`` is None, one streamed read."""
         if part is None:
             async for chunk in self._stream(bucket, key, 0, None, self.default_chunk_size):
                 await f.write(chunk)
-            return
-        if info.size <= part:
-            await f.write_at(0, await self._read_checked(bucket, key, 0, None, info))
             return
 
         async def one(offset: int) -> None:

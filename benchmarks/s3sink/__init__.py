@@ -47,12 +47,6 @@ def _free_port() -> int:
 PART = 8 * 1024 * 1024  # acloud's default part size: the multipart ETag the sink gives
 
 
-def multipart_body(size: int) -> bytes:
-    """The body of a multipart object of ``size`` bytes (a multiple of 8 MiB): every part
-    is :func:`body_of` the part size, so each part's ETag is known to the sink."""
-    return body_of(PART) * (size // PART)
-
-
 def _page(name: str, keys: Sequence[str], token: int, last: bool, etags: dict[int, str]) -> str:
     """One ListObjectsV2 page; each key's ETag is the one nginx serves for its file, so
     that a GET pinned with If-Match to the listed ETag succeeds."""
