@@ -43,6 +43,7 @@ __all__ = [
     "error_class_for_status",
     "error_for_status",
     "parse_retry_after",
+    "reading_response",
     "translated_by",
 ]
 
@@ -258,3 +259,25 @@ def translated_by(translate: Callable[[BaseException], BaseException]) -> Iterat
         if translated is err:
             raise
         raise translated from err
+
+
+@contextlib.contextmanager
+def reading_response(what: str, *, provider: str) -> Iterator[None]:
+    """Errors met while reading a server's answer (a missing field, a value of the wrong
+    type or format) raised as InvalidResponseError naming ``what``.
+
+    Example:
+        >>> try:
+        ...     with reading_response("an object's size", provider="s3"):
+        ...         int("12x")
+        ... except InvalidResponseError as err:
+        ...     print(type(err).__name__)
+        InvalidResponseError
+    """
+    try:
+        yield
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as err:
+        raise InvalidResponseError(
+            f"{provider}: {what} could not be read ({type(err).__name__}: {err})",
+            provider=provider,
+        ) from err

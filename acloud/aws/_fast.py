@@ -36,7 +36,7 @@ from botocore.auth import EMPTY_SHA256_HASH, UNSIGNED_PAYLOAD, S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from yarl import URL
 
-from .._core.errors import APIStatusError, parse_retry_after
+from .._core.errors import APIStatusError, parse_retry_after, reading_response
 from .._version import __version__
 from ._errors import error_for_code
 from ._pool import PartBody
@@ -191,7 +191,8 @@ class FastPath:
                 )
             resp = await self._request(method, url, host, region, headers, body)
             if resp.status < 300:
-                answer: dict[str, Any] = await parse(resp)
+                with reading_response(f"the {operation} answer", provider="s3"):
+                    answer: dict[str, Any] = await parse(resp)
                 return answer
             moved = resp.headers.get("x-amz-bucket-region")
             if attempt == 1 and resp.status in _REDIRECTS and moved and moved != region:

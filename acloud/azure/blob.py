@@ -163,7 +163,13 @@ class AzureBlobClient(StorageClient):
     async def _open(self) -> None:
         # The shared pool, through a view that sends bytes bodies without copying them.
         view: Any = PoolView(self.session.http)
-        transport = self._transport = AioHttpTransport(session=view, session_owner=False)
+        # The SDK sets each request's timeouts itself (300 s by default): the Session's.
+        transport = self._transport = AioHttpTransport(
+            session=view,
+            session_owner=False,
+            connection_timeout=self.session.connect_timeout,
+            read_timeout=self.session.read_timeout,
+        )
         options: dict[str, Any] = {
             "transport": transport,
             "retry_total": 0,  # acloud's retry policy is the only one

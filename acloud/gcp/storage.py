@@ -47,6 +47,7 @@ from .._core.errors import (
     InvalidResponseError,
     NotFoundError,
     UnsupportedOperationError,
+    reading_response,
 )
 from .._core.executor import undo_shielded
 from .._core.http import RestClient, path_segment
@@ -89,16 +90,17 @@ def _b64_to_hex(value: str | None) -> str | None:
 def _info(resource: Mapping[str, Any]) -> ObjectInfo:
     """An ObjectInfo from a JSON API object resource. The etag is the MD5 (hex) when the
     object has one, as in GCS's XML API; composite objects keep their opaque etag."""
-    return ObjectInfo(
-        key=resource["name"],
-        size=int(resource.get("size", 0)),
-        etag=_b64_to_hex(resource.get("md5Hash")) or resource.get("etag"),
-        last_modified=_time(resource.get("updated")),
-        content_type=resource.get("contentType"),
-        metadata={k.lower(): str(v) for k, v in (resource.get("metadata") or {}).items()},
-        version=str(resource["generation"]) if resource.get("generation") else None,
-        content_md5=_b64_to_hex(resource.get("md5Hash")),
-    )
+    with reading_response("an object resource", provider="gcs"):
+        return ObjectInfo(
+            key=resource["name"],
+            size=int(resource.get("size", 0)),
+            etag=_b64_to_hex(resource.get("md5Hash")) or resource.get("etag"),
+            last_modified=_time(resource.get("updated")),
+            content_type=resource.get("contentType"),
+            metadata={k.lower(): str(v) for k, v in (resource.get("metadata") or {}).items()},
+            version=str(resource["generation"]) if resource.get("generation") else None,
+            content_md5=_b64_to_hex(resource.get("md5Hash")),
+        )
 
 
 def _hashes(header: str | None) -> dict[str, str]:

@@ -38,6 +38,7 @@ from .._core.errors import (
     IntegrityError,
     NotFoundError,
     UnsupportedOperationError,
+    reading_response,
 )
 from .._core.executor import undo_shielded
 from .._core.http import RestClient
@@ -269,10 +270,13 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
     async def _segments_of(self, bucket: str, key: str) -> list[str]:
         """The segment paths of an existing Static Large Object (empty otherwise: a plain
         object's body is never read as a manifest)."""
+
+        async def head(number: int) -> bool:
+            async with self._response("HEAD", self._p(bucket, key), attempt=number) as resp:
+                return resp.headers.get("X-Static-Large-Object", "").lower() == "true"
+
         try:
-            async with self._response("HEAD", self._p(bucket, key)) as resp:
-                large = resp.headers.get("X-Static-Large-Object", "").lower() == "true"
-            if not large:
+            if not await self.retry_policy.call(head, idempotent=True):
                 return []
             found = await self._request(
                 "GET", self._p(bucket, key), params={"multipart-manifest": "get", "format": "raw"}
@@ -474,18 +478,19 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
 
 def _info(key: str, headers: Mapping[str, str]) -> ObjectInfo:
     modified = headers.get("Last-Modified")
-    return ObjectInfo(
-        key=key,
-        size=int(headers.get("Content-Length", 0)),
-        etag=headers.get("ETag", "").strip('"') or None,
-        last_modified=email.utils.parsedate_to_datetime(modified) if modified else None,
-        content_type=headers.get("Content-Type"),
-        metadata={
-            k[len("X-Object-Meta-") :].lower(): v
-            for k, v in headers.items()
-            if k.lower().startswith("x-object-meta-")
-        },
-    )
+    with reading_response("an object's headers", provider="swift"):
+        return ObjectInfo(
+            key=key,
+            size=int(headers.get("Content-Length", 0)),
+            etag=headers.get("ETag", "").strip('"') or None,
+            last_modified=email.utils.parsedate_to_datetime(modified) if modified else None,
+            content_type=headers.get("Content-Type"),
+            metadata={
+                k[len("X-Object-Meta-") :].lower(): v
+                for k, v in headers.items()
+                if k.lower().startswith("x-object-meta-")
+            },
+        )
 
 
 def _listing_time(value: str | None) -> _dt.datetime | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import logging
 import mimetypes
 import os
 import pathlib
@@ -34,6 +35,8 @@ from .._core.executor import finish_then_cancel
 from .._core.paging import AsyncPager, Page
 from .files import AtomicFile, write_atomically
 from .payload import Body, Payload
+
+log = logging.getLogger("acloud.storage")
 
 __all__ = ["BucketInfo", "ObjectInfo", "StorageClient", "byte_range"]
 
@@ -341,10 +344,22 @@ class StorageClient(AsyncClient, abc.ABC):
     async def _read_checked(
         self, bucket: str, key: str, start: int, end: int | None, version: ObjectInfo | None
     ) -> bytes:
-        data, said = await self._read_range(bucket, key, start, end, version)
-        if not start and end is None:
-            await self._verify(key, data, said)
-        return data
+        """:meth:`_read_range`, then a whole object is verified. Bytes damaged on the way
+        are read again, up to the retry policy's attempts; IntegrityError after that."""
+        attempts = self.retry_policy.max_attempts
+        for attempt in range(1, attempts + 1):
+            data, said = await self._read_range(bucket, key, start, end, version)
+            if start or end is not None:
+                return data
+            try:
+                await self._verify(key, data, said)
+            except IntegrityError as err:
+                if attempt == attempts:
+                    raise
+                log.warning("%s, reading it again (attempt %d)", err, attempt + 1)
+                continue
+            return data
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def stat_object(self, bucket: str, key: str) -> ObjectInfo:
         """An object's size, etag, dates, content type and metadata (NotFoundError if absent)."""

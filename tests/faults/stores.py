@@ -1,0 +1,198 @@
+"""Every store behind a fault proxy: moto (S3, both request paths), the GCS emulator and
+the GCS fake, Azurite, and the fake Swift; each with a way to see what a failure left.
+
+``faulted(name, request)`` yields a :class:`Faulted`: the client (made from a Session with
+short timeouts and a quick retry policy), an empty bucket, the proxy (clean until the
+test sets ``proxy.decide``) and ``leftovers()``: unfinished uploads the server still
+holds (multipart uploads, resumable sessions, large-object segments).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from acloud import RetryPolicy, Session
+from acloud.storage.base import StorageClient
+
+from .http import FaultProxy
+
+STORES = ("s3", "s3-aiobotocore", "gcs", "gcs-fake", "azure", "swift")
+# Quick retries, and a read timeout the proxy's stalls exceed.
+POLICY = RetryPolicy(max_attempts=6, initial_backoff=0.01, max_backoff=0.05)
+READ_TIMEOUT = 0.75
+SMALL = 1024 * 1024  # the multipart/resumable/segment size used here
+
+
+@dataclass
+class Faulted:
+    name: str
+    client: StorageClient
+    bucket: str
+    proxy: FaultProxy
+    session: Session
+    leftovers: Callable[[], Awaitable[list[str]]]
+
+
+def session(**options: Any) -> Session:
+    """A Session with the fault suite's retry policy and read timeout."""
+    return Session(retry=POLICY, read_timeout=READ_TIMEOUT, **options)
+
+
+async def _nothing() -> list[str]:
+    return []
+
+
+@contextlib.asynccontextmanager
+async def faulted(name: str, request: Any, **options: Any) -> AsyncIterator[Faulted]:
+    """``name`` (one of STORES) behind a fault proxy, with an empty bucket."""
+    bucket = f"faults-{uuid.uuid4().hex[:10]}"
+    async with _STORES[name](request, bucket, options) as found:
+        yield found
+
+
+@contextlib.asynccontextmanager
+async def _s3(request: Any, bucket: str, options: Any, fast: bool) -> AsyncIterator[Faulted]:
+    from acloud import AWSCredentials
+
+    from ..servers import moto_reset
+
+    endpoint = request.getfixturevalue("moto_endpoint")
+    proxy = FaultProxy(endpoint, style="xml")
+    async with proxy.running() as url, session(**options) as cloud:
+        client = cloud.s3(
+            "us-east-1",
+            endpoint_url=url,
+            credentials=AWSCredentials("testing", "testing-secret-key"),
+            addressing_style="path",
+            fast_path=fast,
+            part_size=5 * SMALL,
+            multipart_threshold=5 * SMALL,
+        )
+        await client.create_bucket(bucket)
+
+        async def leftovers() -> list[str]:
+            return [u["Key"] for u in await client.list_multipart_uploads(bucket)]
+
+        try:
+            yield Faulted("s3", client, bucket, proxy, cloud, leftovers)
+        finally:
+            moto_reset(endpoint)
+
+
+@contextlib.asynccontextmanager
+async def _gcs(request: Any, bucket: str, options: Any) -> AsyncIterator[Faulted]:
+    from ..servers import gcs_wipe
+
+    endpoint = request.getfixturevalue("gcs_endpoint")
+    proxy = FaultProxy(endpoint, style="json")
+    async with proxy.running() as url, session(**options) as cloud:
+        client = cloud.gcs(
+            credentials=request.getfixturevalue("gcs_service_account"),
+            api_root=url,
+            chunk_size=SMALL,
+            resumable_threshold=SMALL,
+            part_size=5 * SMALL,
+        )
+        await client.create_bucket(bucket)
+        try:
+            # the emulator cannot list resumable sessions: "gcs-fake" checks those
+            yield Faulted("gcs", client, bucket, proxy, cloud, _nothing)
+        finally:
+            gcs_wipe(endpoint)
+
+
+@contextlib.asynccontextmanager
+async def _gcs_fake(request: Any, bucket: str, options: Any) -> AsyncIterator[Faulted]:
+    from ..fakes.gcs import fake_gcs
+
+    async with fake_gcs() as fake:
+        proxy = FaultProxy(fake.url, style="json")
+        async with proxy.running() as url, session(**options) as cloud:
+            fake.url = url  # resumable session URIs lead back through the proxy
+            client = cloud.gcs(
+                credentials=request.getfixturevalue("gcs_service_account"),
+                api_root=url,
+                chunk_size=SMALL,
+                resumable_threshold=SMALL,
+                part_size=5 * SMALL,
+            )
+            await client.create_bucket(bucket)
+
+            async def leftovers() -> list[str]:
+                # a session whose opening answer was lost is unknown to the client and
+                # holds nothing (it expires in a week); one holding bytes is a leftover
+                return [u.resource["name"] for u in fake.uploads.values() if u.received]
+
+            yield Faulted("gcs-fake", client, bucket, proxy, cloud, leftovers)
+
+
+@contextlib.asynccontextmanager
+async def _azure(request: Any, bucket: str, options: Any) -> AsyncIterator[Faulted]:
+    connection_string = request.getfixturevalue("azurite_connection_string")
+    parts = dict(p.split("=", 1) for p in connection_string.split(";") if p)
+    proxy = FaultProxy(parts["BlobEndpoint"].rsplit("/", 1)[0], style="xml")
+    async with proxy.running() as url, session(**options) as cloud:
+        account = parts["AccountName"]
+        proxied = {**parts, "BlobEndpoint": f"{url}/{account}"}
+        client = cloud.azure(
+            connection_string=";".join(f"{k}={v}" for k, v in proxied.items()),
+            block_size=SMALL,
+            single_put_threshold=SMALL,
+        )
+        await client.create_bucket(bucket)
+        try:
+            # uncommitted blocks are invisible and expire on their own; what must hold is
+            # that no object appears, which every test checks by listing
+            yield Faulted("azure", client, bucket, proxy, cloud, _nothing)
+        finally:
+            proxy.clean()
+            await client.delete_objects(bucket, await client.list_objects(bucket))
+            await client.delete_bucket(bucket)
+
+
+@contextlib.asynccontextmanager
+async def _swift(request: Any, bucket: str, options: Any) -> AsyncIterator[Faulted]:
+    from acloud.infomaniak import InfomaniakCredentials, InfomaniakObjectStorageClient
+
+    from ..fakes.openstack import fake_openstack
+
+    async with fake_openstack() as fake:
+        proxy = FaultProxy(fake.url, style="text")
+        async with proxy.running() as url, session(**options) as cloud:
+            fake.url = fake.swift.url = url  # the catalog sends the client through the proxy
+            creds = InfomaniakCredentials(
+                auth_url=f"{url}/identity/v3",
+                application_credential_id="appcred-id",
+                application_credential_secret="appcred-secret",
+            )
+            client = InfomaniakObjectStorageClient(creds, session=cloud, segment_size=SMALL)
+            await client.create_bucket(bucket)
+
+            async def leftovers() -> list[str]:
+                return sorted(fake.swift.containers.get(f"{bucket}_segments", {}))
+
+            yield Faulted("swift", client, bucket, proxy, cloud, leftovers)
+
+
+_STORES: dict[str, Callable[[Any, str, Any], contextlib.AbstractAsyncContextManager[Faulted]]] = {
+    "s3": lambda r, b, o: _s3(r, b, o, fast=True),
+    "s3-aiobotocore": lambda r, b, o: _s3(r, b, o, fast=False),
+    "gcs": _gcs,
+    "gcs-fake": _gcs_fake,
+    "azure": _azure,
+    "swift": _swift,
+}
+
+
+def object_path(name: str, path: str) -> bool:
+    """Whether a proxied request path addresses an object (not a bucket, token or catalog):
+    the requests the suite faults."""
+    if name == "swift":
+        return path.startswith("/object-store/") and path.count("/") >= 5
+    if name.startswith("gcs"):
+        return "/o/" in path or path.startswith("/upload/") or "/o?" in path
+    return path.split("?")[0].count("/") >= 2 + (name == "azure")
