@@ -4,4 +4,36 @@ Tests append one line of figures per scenario to ``REPORT``; ``conftest.py`` pri
 at the end of the run (operations, faults injected, retries, verified, lost, corrupted).
 """
 
+import contextlib
+import logging
+from collections.abc import Iterator
+
 REPORT: list[str] = []
+
+
+class RetryCounter(logging.Handler):
+    """Counts acloud's retries: the retry policy's lines and re-reads of damaged bodies."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.retries = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith("retrying after attempt") or "reading it again" in message:
+            self.retries += 1
+
+
+@contextlib.contextmanager
+def counting_retries() -> Iterator[RetryCounter]:
+    """A RetryCounter listening to the ``acloud`` loggers while the block runs."""
+    counter = RetryCounter()
+    logger = logging.getLogger("acloud")
+    level = logger.level
+    logger.addHandler(counter)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield counter
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(level)

@@ -15,7 +15,9 @@ fault for it (``number`` counts requests from 1):
   listing, TLS guards those in transit);
 - ``"trickle"``: forwarded, then the answer is sent in 32 small pieces with pauses.
 
-``counts`` tallies requests, each fault injected and the bodies actually flipped.
+``counts`` tallies requests, each fault injected, the bodies actually flipped and the
+faults that changed nothing ("harmless": a trickle, a flip or a cut of an answer without
+an object body); :attr:`harmful` is how many a client had to recover from.
 """
 
 from __future__ import annotations
@@ -104,6 +106,11 @@ class FaultProxy:
         """How many faults were injected."""
         return sum(self.counts[kind] for kind in KINDS)
 
+    @property
+    def harmful(self) -> int:
+        """How many injected faults a client had to recover from."""
+        return self.injected - self.counts["harmless"]
+
     def clean(self) -> None:
         """Inject nothing from now on."""
         self.decide = lambda method, path, n: None
@@ -142,6 +149,10 @@ class FaultProxy:
             flipped[len(flipped) // 2] ^= 0x01
             data = bytes(flipped)
             self.counts["flipped bodies"] += 1
+        elif fault in ("flip", "trickle") or (
+            fault == "truncate" and (len(data) <= 1 or request.method == "HEAD")
+        ):
+            self.counts["harmless"] += 1
         if request.method == "HEAD":
             length = headers.pop("X-Length", None)
             response = web.Response(status=status, headers=headers)

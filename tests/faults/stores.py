@@ -38,8 +38,8 @@ class Faulted:
 
 
 def session(**options: Any) -> Session:
-    """A Session with the fault suite's retry policy and read timeout."""
-    return Session(retry=POLICY, read_timeout=READ_TIMEOUT, **options)
+    """A Session with the fault suite's retry policy and read timeout (unless given)."""
+    return Session(**{"retry": POLICY, "read_timeout": READ_TIMEOUT, **options})
 
 
 async def _nothing() -> list[str]:
@@ -51,6 +51,7 @@ async def faulted(name: str, request: Any, **options: Any) -> AsyncIterator[Faul
     """``name`` (one of STORES) behind a fault proxy, with an empty bucket."""
     bucket = f"faults-{uuid.uuid4().hex[:10]}"
     async with _STORES[name](request, bucket, options) as found:
+        found.proxy.stall_seconds = 2 * found.session.read_timeout
         yield found
 
 
@@ -173,7 +174,13 @@ async def _swift(request: Any, bucket: str, options: Any) -> AsyncIterator[Fault
             await client.create_bucket(bucket)
 
             async def leftovers() -> list[str]:
-                return sorted(fake.swift.containers.get(f"{bucket}_segments", {}))
+                """Segments no live large object refers to."""
+                used = {
+                    seg["path"].lstrip("/").partition("/")[2]
+                    for obj in fake.swift.containers.get(bucket, {}).values()
+                    for seg in obj.manifest or ()
+                }
+                return sorted(set(fake.swift.containers.get(f"{bucket}_segments", {})) - used)
 
             yield Faulted("swift", client, bucket, proxy, cloud, leftovers)
 
