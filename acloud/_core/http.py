@@ -24,6 +24,7 @@ from .client import AsyncClient
 from .errors import (
     APIStatusError,
     InvalidResponseError,
+    NotFoundError,
     TimeoutError,
     TransportError,
     error_for_status,
@@ -339,15 +340,34 @@ class RestClient(AsyncClient):
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
     ) -> Any:
-        """Send one request (with retries) and return the parsed, unwrapped body."""
+        """Send one request (with retries) and return the parsed, unwrapped body.
+
+        A DELETE retried after an attempt whose answer was lost (a transport error), and
+        now answered 404, did its work on that earlier attempt: it returns None."""
         if idempotent is None:
             idempotent = method.upper() in IDEMPOTENT_METHODS
+        answer_lost = False
 
         async def attempt(number: int) -> Any:
-            async with self._response(
-                method, path, params=params, json=json, data=data, headers=headers, attempt=number
-            ) as resp:
-                return self._unwrap(self._parse_body(resp, await resp.read()))
+            nonlocal answer_lost
+            try:
+                async with self._response(
+                    method,
+                    path,
+                    params=params,
+                    json=json,
+                    data=data,
+                    headers=headers,
+                    attempt=number,
+                ) as resp:
+                    return self._unwrap(self._parse_body(resp, await resp.read()))
+            except NotFoundError:
+                if answer_lost and method.upper() == "DELETE":
+                    return None
+                raise
+            except TransportError:
+                answer_lost = True
+                raise
 
         return await self.retry_policy.call(attempt, idempotent=idempotent)
 

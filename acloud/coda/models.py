@@ -360,7 +360,10 @@ class User(CodaModel):
 @dataclass
 class MutationResult(CodaModel):
     """A 202 answer: the edit is queued; ``request_id`` is what :meth:`wait_for_mutation`
-    polls. ``id`` is the created or edited object's id when the API returns one."""
+    polls. ``id`` is the created or edited object's id when the API returns one.
+
+    Both are None for a delete whose answer was lost and whose retry found the object
+    already gone: that first attempt did the work."""
 
     request_id: str | None = None
     id: str | None = None

@@ -193,7 +193,8 @@ class InfomaniakNewsletterClient(RestClient):
     def _error_details(self, status: int, body: Any) -> tuple[str, str | None]:
         error = body.get("error") if isinstance(body, Mapping) else None
         if isinstance(error, Mapping):
-            return str(error.get("description") or error.get("code") or ""), error.get("code")
+            code = str(error["code"]) if error.get("code") is not None else None
+            return str(error.get("description") or code or ""), code
         return super()._error_details(status, body)
 
     def _unwrap(self, body: Any) -> Any:

@@ -943,7 +943,11 @@ class FakeCoda:
 
     async def delete_row(self, request: web.Request) -> web.Response:
         _doc_id, table, row = self._row(request)
-        return self._queue(lambda: table.rows.remove(row), id=row["id"])
+        def apply() -> None:  # a second queued delete of the row finds it gone: no-op
+            if row in table.rows:
+                table.rows.remove(row)
+
+        return self._queue(apply, id=row["id"])
 
     async def push_button(self, request: web.Request) -> web.Response:
         _doc_id, table, row = self._row(request)

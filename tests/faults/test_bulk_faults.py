@@ -84,8 +84,9 @@ async def test_2000_objects_with_2_percent_faults_none_lost_or_corrupted(name, r
     counts = f.proxy.counts
     REPORT.append(
         f"bulk {name:15} operations {2 * OBJECTS}, requests {counts['requests']}, faults "
-        f"injected {f.proxy.injected} ({f.proxy.harmful} harmful), flipped bodies {counts['flipped bodies']}, retries "
-        f"{counter.retries}, objects verified {verified}, lost {lost}, corrupted {corrupted}, "
+        f"injected {f.proxy.injected} ({f.proxy.harmful} harmful), flipped bodies "
+        f"{counts['flipped bodies']}, retries {counter.retries}, objects verified {verified}, "
+        f"lost {lost}, corrupted {corrupted}, "
         f"stray files {len(stray)}, leftovers {len(leftovers)}"
     )
     assert (lost, corrupted, stray, leftovers) == (0, 0, [], [])
