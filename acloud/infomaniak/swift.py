@@ -246,26 +246,46 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
                 manifest.append({})
                 yield upload(len(manifest) - 1, data)
 
+        manifest_sent = False
         try:
             await run_bounded(jobs(), self.max_concurrency)
             if not manifest:  # an empty stream: an empty plain object
                 await self._request("PUT", self._p(bucket, key), data=b"", headers=headers)
             else:
-                await self._request(
-                    "PUT",
-                    self._p(bucket, key),
-                    params={"multipart-manifest": "put"},
-                    data=json.dumps(manifest).encode(),
-                    headers=headers,
+                # sent like a segment: if the call is cancelled meanwhile, the server may
+                # still store the manifest, and then its segments must stay
+                manifest_sent = True
+                request = asyncio.ensure_future(
+                    self._request(
+                        "PUT",
+                        self._p(bucket, key),
+                        params={"multipart-manifest": "put"},
+                        data=json.dumps(manifest).encode(),
+                        headers=headers,
+                    )
                 )
+                sent.append(request)
+                await asyncio.shield(request)
         except BaseException:
 
             async def undo() -> None:
                 await asyncio.gather(*sent, return_exceptions=True)  # each one's fate known
+                if manifest_sent and await self._stored(bucket, key, manifest):
+                    return  # the object is complete and in use: its segments stay
                 await self._delete_paths(attempted)  # (a missing segment is fine)
 
             await undo_shielded(undo(), log, f"delete the segments of {key!r}")
             raise
+
+    async def _stored(self, bucket: str, key: str, manifest: list[dict[str, Any]]) -> bool:
+        """Whether ``key`` is now the large object ``manifest`` describes (its ETag is the
+        MD5 of its segments' MD5s)."""
+        joined = "".join(segment["etag"] for segment in manifest)
+        _, expected = await self.session.run_blocking(md5_of, joined.encode())
+        try:
+            return (await self._stat(bucket, key)).etag == expected
+        except NotFoundError:
+            return False
 
     async def _segments_of(self, bucket: str, key: str) -> list[str]:
         """The segment paths of an existing Static Large Object (empty otherwise: a plain
