@@ -29,7 +29,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar, TypeVar
 
@@ -68,6 +68,7 @@ MAX_BLOCKS = 50_000
 MAX_BATCH = 256
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 _CONTAINER_RE = re.compile(r"^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$")
+_METADATA_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _etag(value: Any) -> str | None:
@@ -106,6 +107,8 @@ class AzureBlobClient(StorageClient):
         session: share a Session's pool; a standalone client makes its own.
         retry: this client's retry policy (the Session's by default).
     """
+
+    dot_segments = False
 
     provider: ClassVar[str] = "azure"
 
@@ -250,6 +253,19 @@ class AzureBlobClient(StorageClient):
                 f"invalid Azure container name {bucket!r}: 3-63 lowercase letters, digits "
                 "and single hyphens, starting and ending with a letter or digit"
             )
+
+    def _validate_key(self, key: str) -> None:
+        super()._validate_key(key)
+        if "\\" in key:
+            raise ValueError(f"invalid Azure blob name {key!r}: Azure reads '\\' as '/'")
+
+    def _validate_metadata(self, metadata: Mapping[str, str]) -> None:
+        for name in metadata:
+            if not _METADATA_NAME_RE.match(name):
+                raise ValueError(
+                    f"invalid Azure metadata name {name!r}: Azure requires a C# identifier "
+                    "(letters, digits and '_', not starting with a digit)"
+                )
 
     # -- objects: writes -----------------------------------------------------------------
     async def _put(

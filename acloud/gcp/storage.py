@@ -248,8 +248,8 @@ class GCSClient(StorageClient, RestClient):
 
     def _validate_key(self, key: str) -> None:
         super()._validate_key(key)
-        if key in (".", "..") or "\r" in key or "\n" in key:
-            raise ValueError(f"invalid GCS object name {key!r}: '.', '..', CR and LF are not")
+        if key in (".", ".."):
+            raise ValueError(f"invalid GCS object name {key!r}: '.' and '..' are not allowed")
 
     # -- paths -------------------------------------------------------------------------
     @staticmethod

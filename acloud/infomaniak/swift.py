@@ -75,6 +75,8 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
         retry: the retry policy.
     """
 
+    dot_segments = False
+
     provider = "swift"
 
     def __init__(

@@ -23,10 +23,11 @@ import logging
 import mimetypes
 import os
 import pathlib
+import re
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, overload
+from typing import Any, ClassVar, Literal, overload
 
 from .._core.client import AsyncClient
 from .._core.concurrency import run_bounded
@@ -42,6 +43,7 @@ __all__ = ["BucketInfo", "ObjectInfo", "StorageClient", "byte_range"]
 
 DEFAULT_CHUNK_SIZE = 1 << 20
 MAX_KEY_BYTES = 1024
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -112,8 +114,11 @@ def _check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
             raise TypeError(f"metadata keys and values must be str, got {k!r}: {v!r}")
         if not k or not k.isascii() or not all(c.isalnum() or c in "-_" for c in k):
             raise ValueError(f"metadata key {k!r} must be non-empty ASCII letters, digits, - or _")
-        if not v.isascii() or any(ord(c) < 32 for c in v):
+        if not v.isascii() or any(ord(c) < 32 or ord(c) == 127 for c in v):
             raise ValueError(f"metadata value for {k!r} must be printable ASCII")
+        if v != v.strip(" "):
+            # metadata travels in HTTP headers, whose values lose surrounding spaces
+            raise ValueError(f"metadata value for {k!r} must not start or end with a space")
         out[k.lower()] = v
     return out
 
@@ -148,6 +153,10 @@ class StorageClient(AsyncClient, abc.ABC):
             raise TypeError(f"{url!r} is a {type(location.client).__name__}, not a {cls.__name__}")
         return location.client
 
+    #: whether keys may hold "." and ".." path segments (S3 and GCS keep them as they
+    #: are; a folder, Azure and Swift resolve them as a path would)
+    dot_segments: ClassVar[bool] = True
+
     # -- validation (providers extend) -----------------------------------------------
     def _validate_bucket(self, bucket: str) -> None:
         if not isinstance(bucket, str):
@@ -162,14 +171,23 @@ class StorageClient(AsyncClient, abc.ABC):
             raise TypeError(f"an object key must be a str, not {type(key).__name__}")
         if not key:
             raise ValueError("an object key must not be empty")
-        if "\x00" in key:
-            raise ValueError(f"invalid object key {key!r}: NUL is not allowed")
+        if _CONTROL.search(key):
+            # S3's XML listings cannot carry most of them, GCS forbids CR and LF, and
+            # they corrupt logs and terminals: refused on every store alike
+            raise ValueError(f"invalid object key {key!r}: control characters are not allowed")
         if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
             raise ValueError(f"object key is longer than {MAX_KEY_BYTES} bytes in UTF-8")
+        if not self.dot_segments and any(part in (".", "..") for part in key.split("/")):
+            raise ValueError(
+                f"invalid object key {key!r}: this store cannot hold '.' or '..' segments"
+            )
         try:
             key.encode("utf-8")
         except UnicodeEncodeError as err:
             raise ValueError(f"object key {key!r} is not valid Unicode text") from err
+
+    def _validate_metadata(self, metadata: Mapping[str, str]) -> None:
+        """Hook: a store's own rules for metadata names and values (ValueError)."""
 
     def _check(self, bucket: str, key: str | None = None) -> None:
         self._validate_bucket(bucket)
@@ -271,6 +289,7 @@ class StorageClient(AsyncClient, abc.ABC):
         """
         self._check(bucket, key)
         meta = _check_metadata(metadata)
+        self._validate_metadata(meta)
         if if_none_match not in (None, "*"):
             raise ValueError('if_none_match supports only "*" (create if absent)')
         session = await self._ready()
@@ -475,6 +494,8 @@ class StorageClient(AsyncClient, abc.ABC):
         self._check(src_bucket, src_key)
         self._check(dst_bucket, dst_key)
         meta = _check_metadata(metadata) if metadata is not None else None
+        if meta is not None:
+            self._validate_metadata(meta)
         await self._ready()
         return await self._copy(
             src_bucket, src_key, dst_bucket, dst_key, metadata=meta, content_type=content_type

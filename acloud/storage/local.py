@@ -43,6 +43,7 @@ from .payload import Payload, read_at
 
 __all__ = ["LocalStorageClient"]
 
+NAME_MAX = 255  # bytes in one file name (ext4, APFS, NTFS)
 _BUCKET_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 _INTERNAL = ".acloud"
 _DEFAULT_TYPE = "application/octet-stream"
@@ -78,6 +79,8 @@ class LocalStorageClient(StorageClient):
     (``a`` and ``a/b``): the second write raises ConflictError. Presigned URLs do not
     exist for local files (UnsupportedOperationError).
     """
+
+    dot_segments = False
 
     provider: ClassVar[str] = "local"
 
@@ -121,9 +124,12 @@ class LocalStorageClient(StorageClient):
         if key.endswith("/"):
             raise ValueError(f"invalid object key {key!r}: a local key cannot end with '/'")
         for part in key.split("/"):
-            if part in ("", ".", ".."):
+            if not part:
+                raise ValueError(f"invalid object key {key!r}: empty segments are refused")
+            if len(part.encode("utf-8")) > NAME_MAX:
                 raise ValueError(
-                    f"invalid object key {key!r}: empty, '.' and '..' segments are refused"
+                    f"invalid object key {key!r}: a segment is longer than the "
+                    f"{NAME_MAX} bytes a file name can hold"
                 )
 
     # -- paths -----------------------------------------------------------------------
