@@ -13,6 +13,7 @@ from .._core.errors import (
     APIStatusError,
     AuthenticationError,
     ConflictError,
+    InvalidResponseError,
     NotFoundError,
     PermissionDeniedError,
     PreconditionFailedError,
@@ -52,6 +53,10 @@ def translate(err: BaseException) -> BaseException:
     """The acloud error for an azure-core (or aiohttp) exception; others unchanged."""
     if isinstance(err, AcloudError):
         return err
+    if isinstance(err, (ax.DeserializationError, ax.DecodeError)):
+        return InvalidResponseError(
+            f"Azure's answer could not be read: {type(err).__name__}: {err}", provider=PROVIDER
+        )
     if isinstance(err, ax.HttpResponseError) and err.status_code:
         headers = getattr(err.response, "headers", None) or {}
         code = getattr(err, "error_code", None) or headers.get("x-ms-error-code")
