@@ -1,10 +1,57 @@
-"""A string wrapper that never shows its value in reprs, logs or tracebacks."""
+"""A string wrapper that never shows its value in reprs, logs or tracebacks, and a log
+filter that keeps secrets out of the provider SDKs' own DEBUG lines."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 
-__all__ = ["Secret"]
+__all__ = ["Secret", "redact_in_sdk_logs"]
+
+# The SDK loggers that write credentials at DEBUG: botocore's signer logs the canonical
+# request (with X-Amz-Security-Token), its endpoint logs the request headers.
+SDK_LOGGERS = (
+    "botocore.auth",
+    "botocore.endpoint",
+    "botocore.hooks",
+    "botocore.parsers",
+    "aiobotocore.endpoint",
+)
+REDACTED = "**********"
+
+
+class _Redacting(logging.Filter):
+    """Replaces known secret values in a record's message (only records that pass the
+    logger's level are filtered: nothing is spent when DEBUG is off)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        found = [value for value in self.values if value in message]
+        if found:
+            for value in found:
+                message = message.replace(value, REDACTED)
+            record.msg, record.args = message, None
+        return True
+
+
+_FILTER = _Redacting()
+
+
+def redact_in_sdk_logs(*values: str | None) -> None:
+    """Keep ``values`` (secret keys, session tokens) out of the SDKs' log lines.
+
+    Example:
+        >>> redact_in_sdk_logs("wJalrXUtnFEMI/K7MDENG")
+    """
+    for name in SDK_LOGGERS:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+    _FILTER.values.update(v for v in values if v and len(v) >= 8)
 
 
 class Secret:

@@ -37,6 +37,7 @@ from botocore.awsrequest import AWSRequest
 from yarl import URL
 
 from .._core.errors import APIStatusError, parse_retry_after, reading_response
+from .._core.secrets import redact_in_sdk_logs
 from .._version import __version__
 from ._errors import error_for_code
 from ._pool import PartBody
@@ -216,6 +217,7 @@ class FastPath:
                 if len(self._signers) > 8:  # credentials were refreshed: drop the old ones
                     self._signers.clear()
                 signer = self._signers[(frozen, region)] = _Signer(frozen, region)
+                redact_in_sdk_logs(frozen.secret_key, frozen.token)  # botocore.auth logs
             signer.add_auth(request)
         data = body.payload() if isinstance(body, PartBody) else body
         sent = dict(request.headers.items())

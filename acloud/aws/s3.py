@@ -35,7 +35,7 @@ from .._core.errors import APIStatusError, IntegrityError, NotFoundError
 from .._core.executor import finish_then_cancel, undo_shielded
 from .._core.paging import Page
 from .._core.retry import RetryPolicy
-from .._core.secrets import Secret
+from .._core.secrets import Secret, redact_in_sdk_logs
 from .._core.session import Session
 from ..storage.base import BucketInfo, ObjectInfo, StorageClient, byte_range
 from ..storage.checksums import md5_of, off_loop
@@ -208,6 +208,10 @@ class S3Client(StorageClient):
         )
         with translating():
             self._client = await self._client_cm.__aenter__()
+            resolved = self._client._request_signer._credentials
+            if resolved is not None:
+                frozen = await resolved.get_frozen_credentials()
+                redact_in_sdk_logs(frozen.secret_key, frozen.token)
         if self.fast_path:
             self._fast = FastPath(self._client, session.http)
 

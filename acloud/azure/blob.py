@@ -157,10 +157,10 @@ class AzureBlobClient(StorageClient):
         self._batch_delete: bool | None = None  # None: not tried yet
 
     def __repr__(self) -> str:
-        where = self.account_url or "connection string"
+        where = str(self.account_url or "connection string")
         if self._service is not None:
             where = self._service.url
-        return f"AzureBlobClient({where!r})"
+        return f"AzureBlobClient({where.split('?', 1)[0]!r})"  # a SAS token stays out
 
     # -- lifecycle -------------------------------------------------------------------
     async def _open(self) -> None:

@@ -108,14 +108,18 @@ async def _gcs(request: Any, bucket: str, options: Any) -> AsyncIterator[Faulted
 
 @contextlib.asynccontextmanager
 async def _gcs_fake(request: Any, bucket: str, options: Any) -> AsyncIterator[Faulted]:
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
     from ..fakes.gcs import fake_gcs
 
-    async with fake_gcs() as fake:
+    account = request.getfixturevalue("gcs_service_account")
+    public_key = load_pem_private_key(account["private_key"].encode(), None).public_key()
+    async with fake_gcs(signer=public_key) as fake:
         proxy = FaultProxy(fake.url, style="json")
         async with proxy.running() as url, session(**options) as cloud:
             fake.url = url  # resumable session URIs lead back through the proxy
             client = cloud.gcs(
-                credentials=request.getfixturevalue("gcs_service_account"),
+                credentials=account,
                 api_root=url,
                 chunk_size=SMALL,
                 resumable_threshold=SMALL,
