@@ -19,7 +19,8 @@ from .http import KINDS
 from .stores import SMALL, STORES, faulted, object_path
 
 pytestmark = pytest.mark.integration
-OBJECTS = 2000
+# 2,000 in CI; ``python -m benchmarks.soak`` raises it for a longer soak
+OBJECTS = int(os.environ.get("ACLOUD_FAULT_OBJECTS", "2000"))
 # stalls cost a read timeout each: rarer than the others
 WEIGHTS = {kind: (1 if kind == "stall" else 4) for kind in KINDS}
 
@@ -40,7 +41,7 @@ def _sources(root, rng: random.Random) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("name", STORES)
-async def test_2000_objects_with_2_percent_faults_none_lost_or_corrupted(name, request, tmp_path):
+async def test_bulk_with_2_percent_faults_loses_and_corrupts_nothing(name, request, tmp_path):
     rng = random.Random(f"bulk-{name}")
     kinds, weights = list(WEIGHTS), list(WEIGHTS.values())
     sources = _sources(tmp_path / "src", rng)
