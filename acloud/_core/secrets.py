@@ -29,7 +29,10 @@ class _Redacting(logging.Filter):
         self.values: set[str] = set()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record: logging reports it, not this filter
+            return True
         found = [value for value in self.values if value in message]
         if found:
             for value in found:

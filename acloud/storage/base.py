@@ -163,8 +163,10 @@ class StorageClient(AsyncClient, abc.ABC):
             raise TypeError(f"a bucket name must be a str, not {type(bucket).__name__}")
         if not bucket:
             raise ValueError("a bucket name must not be empty")
-        if "/" in bucket or "\x00" in bucket:
-            raise ValueError(f"invalid bucket name {bucket!r}: '/' and NUL are not allowed")
+        if "/" in bucket or _CONTROL.search(bucket):
+            raise ValueError(
+                f"invalid bucket name {bucket!r}: '/' and control characters are not allowed"
+            )
 
     def _validate_key(self, key: str) -> None:
         if not isinstance(key, str):

@@ -943,6 +943,7 @@ class FakeCoda:
 
     async def delete_row(self, request: web.Request) -> web.Response:
         _doc_id, table, row = self._row(request)
+
         def apply() -> None:  # a second queued delete of the row finds it gone: no-op
             if row in table.rows:
                 table.rows.remove(row)

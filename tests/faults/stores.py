@@ -84,6 +84,17 @@ async def _s3(request: Any, bucket: str, options: Any, fast: bool) -> AsyncItera
             moto_reset(endpoint)
 
 
+def _gcs_client(cloud: Session, url: str, account: dict[str, str]) -> StorageClient:
+    """A GCS client on ``url`` with small chunks, so the resumable paths run."""
+    return cloud.gcs(
+        credentials=account,
+        api_root=url,
+        chunk_size=SMALL,
+        resumable_threshold=SMALL,
+        part_size=5 * SMALL,
+    )
+
+
 @contextlib.asynccontextmanager
 async def _gcs(request: Any, bucket: str, options: Any) -> AsyncIterator[Faulted]:
     from ..servers import gcs_wipe
@@ -91,13 +102,7 @@ async def _gcs(request: Any, bucket: str, options: Any) -> AsyncIterator[Faulted
     endpoint = request.getfixturevalue("gcs_endpoint")
     proxy = FaultProxy(endpoint, style="json")
     async with proxy.running() as url, session(**options) as cloud:
-        client = cloud.gcs(
-            credentials=request.getfixturevalue("gcs_service_account"),
-            api_root=url,
-            chunk_size=SMALL,
-            resumable_threshold=SMALL,
-            part_size=5 * SMALL,
-        )
+        client = _gcs_client(cloud, url, request.getfixturevalue("gcs_service_account"))
         await client.create_bucket(bucket)
         try:
             # the emulator cannot list resumable sessions: "gcs-fake" checks those
@@ -118,13 +123,7 @@ async def _gcs_fake(request: Any, bucket: str, options: Any) -> AsyncIterator[Fa
         proxy = FaultProxy(fake.url, style="json")
         async with proxy.running() as url, session(**options) as cloud:
             fake.url = url  # resumable session URIs lead back through the proxy
-            client = cloud.gcs(
-                credentials=account,
-                api_root=url,
-                chunk_size=SMALL,
-                resumable_threshold=SMALL,
-                part_size=5 * SMALL,
-            )
+            client = _gcs_client(cloud, url, account)
             await client.create_bucket(bucket)
 
             async def leftovers() -> list[str]:

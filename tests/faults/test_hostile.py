@@ -9,7 +9,8 @@ one store (and its server) serves every example.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -158,21 +159,25 @@ async def _hostile_metadata_and_ranges(
     return outcome
 
 
-@pytest.mark.parametrize("name", [*STORES, "local"])
-async def test_hostile_keys_round_trip_or_are_refused_before_any_request(name, request, tmp_path):
+@contextlib.asynccontextmanager
+async def _store(name: str, request: Any, tmp_path: Any) -> AsyncIterator[tuple[Any, str, Any]]:
+    """(client, bucket, request counter) of ``name``: behind the proxy, or the local store
+    (nothing on the wire: the counter stays 0)."""
     if name == "local":
         async with Session() as cloud:
             client = cloud.local(tmp_path / "store")
             await client.create_bucket("hostile")
-            outcome = await _hostile_keys(client, "hostile", lambda: 0)
+            yield client, "hostile", lambda: 0
     else:
         async with faulted(name, request) as f:
-            outcome = await _hostile_keys(
-                f.client,
-                f.bucket,
-                lambda: f.proxy.counts["requests"],
-                EMULATOR_GAPS.get(name, lambda key: False),
-            )
+            yield f.client, f.bucket, lambda: f.proxy.counts["requests"]
+
+
+@pytest.mark.parametrize("name", [*STORES, "local"])
+async def test_hostile_keys_round_trip_or_are_refused_before_any_request(name, request, tmp_path):
+    async with _store(name, request, tmp_path) as (client, bucket, requests):
+        avoid = EMULATOR_GAPS.get(name, lambda key: False)
+        outcome = await _hostile_keys(client, bucket, requests, avoid)
     REPORT.append(
         f"hostile keys {name:15} round trips {outcome.round_trips}, refused before any "
         f"request {outcome.refused}, other errors 0"
@@ -182,19 +187,78 @@ async def test_hostile_keys_round_trip_or_are_refused_before_any_request(name, r
 
 @pytest.mark.parametrize("name", [*STORES, "local"])
 async def test_hostile_metadata_and_ranges_round_trip_or_are_refused(name, request, tmp_path):
-    if name == "local":
-        async with Session() as cloud:
-            client = cloud.local(tmp_path / "store")
-            await client.create_bucket("hostile")
-            outcome = await _hostile_metadata_and_ranges(client, "hostile", lambda: 0)
-    else:
-        async with faulted(name, request) as f:
-            outcome = await _hostile_metadata_and_ranges(
-                f.client, f.bucket, lambda: f.proxy.counts["requests"]
-            )
+    async with _store(name, request, tmp_path) as (client, bucket, requests):
+        outcome = await _hostile_metadata_and_ranges(client, bucket, requests)
     REPORT.append(
         f"hostile metadata+ranges {name:15} round trips {outcome.round_trips}, refused "
         f"before any request {outcome.refused}, other errors 0"
     )
     assert outcome.round_trips > 10
     assert outcome.refused > 0
+
+
+BUCKETS = st.text(min_size=0, max_size=70) | st.from_regex(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+@pytest.mark.parametrize("name", [*STORES, "local"])
+async def test_hostile_bucket_names_work_or_are_refused_before_any_request(name, request, tmp_path):
+    outcome = _Outcome()
+    async with _store(name, request, tmp_path) as (client, _bucket, requests):
+
+        async def one(bucket: str) -> None:
+            before = requests()
+            try:
+                await client.create_bucket(bucket)
+            except ValueError:
+                assert requests() == before, f"{bucket!r} refused after a request"
+                outcome.refused += 1
+                return
+            assert await client.bucket_exists(bucket), bucket
+            await client.delete_bucket(bucket)
+            outcome.round_trips += 1
+
+        await _run_property(one, BUCKETS)
+    REPORT.append(
+        f"hostile bucket names {name:15} created and deleted {outcome.round_trips}, refused "
+        f"before any request {outcome.refused}, other errors 0"
+    )
+    assert outcome.refused > 0
+
+
+@SETTINGS
+@given(st.text(max_size=80) | st.from_regex(r"[a-z0-9+-]{1,12}://[^\s]{0,40}"))
+def test_hostile_urls_parse_or_raise_value_error(url):
+    from acloud.storage.url import parse_url
+
+    try:
+        parsed = parse_url(url)
+    except ValueError:
+        return
+    assert parsed.scheme
+    assert parsed.is_folder or parsed.bucket
+
+
+@SETTINGS
+@given(st.integers(-(2**40), 2**40))
+def test_hostile_sizes_are_accepted_or_raise_value_error(size):
+    from acloud import Session
+    from acloud.infomaniak import InfomaniakCredentials, InfomaniakObjectStorageClient
+
+    session = Session()
+    creds = InfomaniakCredentials(
+        auth_url="http://127.0.0.1:9/identity/v3",
+        application_credential_id="id",
+        application_credential_secret="secret",
+    )
+    for make in (
+        lambda: session.s3("us-east-1", part_size=size),
+        lambda: session.s3("us-east-1", multipart_threshold=size),
+        lambda: session.gcs(chunk_size=size),
+        lambda: session.azure(account_url="https://acct.blob.core.windows.net", block_size=size),
+        lambda: InfomaniakObjectStorageClient(creds, segment_size=size),
+    ):
+        try:
+            client = make()
+        except ValueError:
+            continue
+        assert size > 0, client

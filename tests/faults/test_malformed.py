@@ -30,24 +30,18 @@ def _answer(status: int, body: str = "", content_type: str = "application/json",
     return handler
 
 
-async def _s3_stat(cloud: Session, url: str) -> Any:
-    s3 = cloud.s3(
-        "us-east-1",
-        endpoint_url=url,
-        credentials=AWSCredentials("k", "s"),
-        addressing_style="path",
+def _s3(cloud: Session, url: str) -> Any:
+    return cloud.s3(
+        "us-east-1", endpoint_url=url, credentials=AWSCredentials("k", "s"), addressing_style="path"
     )
-    return await s3.stat_object("bkt", "k")
+
+
+async def _s3_stat(cloud: Session, url: str) -> Any:
+    return await _s3(cloud, url).stat_object("bkt", "k")
 
 
 async def _s3_list(cloud: Session, url: str) -> Any:
-    s3 = cloud.s3(
-        "us-east-1",
-        endpoint_url=url,
-        credentials=AWSCredentials("k", "s"),
-        addressing_style="path",
-    )
-    return await s3.list_objects("bkt")
+    return await _s3(cloud, url).list_objects("bkt")
 
 
 async def _gcs_stat(cloud: Session, url: str) -> Any:

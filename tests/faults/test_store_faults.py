@@ -144,3 +144,59 @@ async def test_a_lasting_fault_in_a_large_upload_leaves_nothing(
         with pytest.raises(acloud.AcloudError):
             await f.client.download_file(f.bucket, "missing", target)
         assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", ["503", "500", "429-bare"])
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=[_EMULATOR_GAP] if n == "gcs" else []) for n in STORES]
+)
+async def test_a_burst_on_every_request_is_outlasted(name, kind, request, tmp_path):
+    """Each object request fails three times in a row, then passes: within 6 attempts."""
+    tries: dict[tuple[str, str], int] = {}
+
+    def burst(method: str, path: str, n: int) -> str | None:
+        if not object_path(name, path) or _non_idempotent(method, path):
+            return None
+        tries[(method, path)] = tries.get((method, path), 0) + 1
+        return kind if tries[(method, path)] <= 3 else None
+
+    async with faulted(name, request) as f:
+        f.proxy.decide = burst
+        await _script(f.client, f.bucket, tmp_path)
+        f.proxy.clean()
+        assert await f.leftovers() == []
+    assert f.proxy.injected >= 3 * 9
+
+
+@pytest.mark.parametrize(
+    ("kind", "error", "creates", "uploads_left"),
+    [
+        ("stall", acloud.TimeoutError, 1, 1),  # created, answer lost: unknowable (docs)
+        ("503", acloud.ServerError, 1, 0),
+        ("429", None, 2, 0),  # the server said it did nothing: sent again
+    ],
+)
+async def test_create_multipart_upload_is_never_sent_twice(
+    kind, error, creates, uploads_left, request, tmp_path
+):
+    source = tmp_path / "big.bin"
+    source.write_bytes(os.urandom(6 * SMALL))
+    async with faulted("s3", request) as f:
+        seen = [False]
+
+        def once(method: str, path: str, n: int) -> str | None:
+            if _non_idempotent(method, path) and not seen[0]:
+                seen[0] = True
+                return kind
+            return None
+
+        f.proxy.decide = once
+        if error is None:
+            await f.client.upload_file(source, f.bucket, "big")
+        else:
+            with pytest.raises(error):
+                await f.client.upload_file(source, f.bucket, "big")
+        f.proxy.clean()
+        sent = [p for m, p, _ in f.proxy.log if _non_idempotent(m, p)]
+        assert len(sent) == creates
+        assert len(await f.leftovers()) == uploads_left
