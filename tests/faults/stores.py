@@ -21,9 +21,19 @@ from acloud.storage.base import StorageClient
 from .http import FaultProxy
 
 STORES = ("s3", "s3-aiobotocore", "gcs", "gcs-fake", "azure", "swift")
-# Quick retries, and a read timeout the proxy's stalls exceed.
+# Quick retries.
 POLICY = RetryPolicy(max_attempts=6, initial_backoff=0.01, max_backoff=0.05)
-READ_TIMEOUT = 0.75
+# A read timeout no loaded CI machine reaches by accident, and a short one for the tests
+# that inject stalls (each stall costs one); the proxy holds a stalled answer for twice it.
+READ_TIMEOUT = 5.0
+STALL_READ_TIMEOUT = 1.0
+
+
+def timeouts_for(kind: str) -> dict[str, float]:
+    """The Session options for a test injecting ``kind``."""
+    return {"read_timeout": STALL_READ_TIMEOUT} if kind == "stall" else {}
+
+
 SMALL = 1024 * 1024  # the multipart/resumable/segment size used here
 
 

@@ -20,7 +20,7 @@ from ..fakes.coda import PREFIX, fake_coda
 from ..fakes.newsletter import fake_newsletter
 from . import REPORT, counting_retries
 from .http import FaultProxy
-from .stores import POLICY, READ_TIMEOUT
+from .stores import POLICY, READ_TIMEOUT, timeouts_for
 
 pytestmark = pytest.mark.integration
 TRANSIENT = ("reset", "reset-upload", "500", "503", "429", "429-bare", "stall", "truncate")
@@ -28,12 +28,13 @@ UNLIMITED_CODA = CodaLimits(*(Rate(100_000, 1.0),) * 5, slack=0.0)
 
 
 @contextlib.asynccontextmanager
-async def coda_behind_proxy() -> AsyncIterator[tuple[CodaClient, Any, FaultProxy]]:
+async def coda_behind_proxy(kind: str) -> AsyncIterator[tuple[CodaClient, Any, FaultProxy]]:
     async with fake_coda(limits={}) as fake:
-        proxy = FaultProxy(fake.url, style="json", stall_seconds=2 * READ_TIMEOUT)
+        read_timeout = timeouts_for(kind).get("read_timeout", READ_TIMEOUT)
+        proxy = FaultProxy(fake.url, style="json", stall_seconds=2 * read_timeout)
         async with (
             proxy.running() as url,
-            Session(retry=POLICY, read_timeout=READ_TIMEOUT) as cloud,
+            Session(retry=POLICY, read_timeout=read_timeout) as cloud,
         ):
             client = CodaClient(
                 fake.token, base_url=url + PREFIX, limits=UNLIMITED_CODA, session=cloud
@@ -43,14 +44,15 @@ async def coda_behind_proxy() -> AsyncIterator[tuple[CodaClient, Any, FaultProxy
 
 
 @contextlib.asynccontextmanager
-async def newsletter_behind_proxy() -> AsyncIterator[
-    tuple[InfomaniakNewsletterClient, Any, FaultProxy]
-]:
+async def newsletter_behind_proxy(
+    kind: str,
+) -> AsyncIterator[tuple[InfomaniakNewsletterClient, Any, FaultProxy]]:
     async with fake_newsletter(limit=None) as fake:
-        proxy = FaultProxy(fake.url, style="json", stall_seconds=2 * READ_TIMEOUT)
+        read_timeout = timeouts_for(kind).get("read_timeout", READ_TIMEOUT)
+        proxy = FaultProxy(fake.url, style="json", stall_seconds=2 * read_timeout)
         async with (
             proxy.running() as url,
-            Session(retry=POLICY, read_timeout=READ_TIMEOUT) as cloud,
+            Session(retry=POLICY, read_timeout=read_timeout) as cloud,
         ):
             client = InfomaniakNewsletterClient(
                 fake.token, fake.domain_id, base_url=url, rate=Rate(100_000, 1.0), session=cloud
@@ -129,7 +131,7 @@ SERVICES: dict[str, tuple[Any, Any, int]] = {
 @pytest.mark.parametrize("service", sorted(SERVICES))
 async def test_each_fault_on_every_call_is_retried(service, kind):
     behind_proxy, script, fewest = SERVICES[service]
-    async with behind_proxy() as (client, fake, proxy):
+    async with behind_proxy(kind) as (client, fake, proxy):
         proxy.decide = first_attempts(kind, spare=_spared_posts)
         with counting_retries() as counter:
             operations = await script(client, fake)
@@ -153,7 +155,7 @@ NON_IDEMPOTENT = [
 
 @pytest.mark.parametrize(("kind", "error", "posts", "created"), NON_IDEMPOTENT)
 async def test_coda_insert_without_keys_is_never_sent_twice(kind, error, posts, created):
-    async with coda_behind_proxy() as (coda, fake, proxy):
+    async with coda_behind_proxy(kind) as (coda, fake, proxy):
         doc = fake.add_doc("Faults")
         table = fake.add_table(doc, "Tasks", ["Name"])
         proxy.decide = first_attempts(kind)
@@ -169,7 +171,7 @@ async def test_coda_insert_without_keys_is_never_sent_twice(kind, error, posts, 
 
 @pytest.mark.parametrize(("kind", "error", "posts", "created"), NON_IDEMPOTENT)
 async def test_newsletter_create_campaign_is_never_sent_twice(kind, error, posts, created):
-    async with newsletter_behind_proxy() as (news, fake, proxy):
+    async with newsletter_behind_proxy(kind) as (news, fake, proxy):
         group = (await news.create_mailing_list("Customers"))["id"]
         proxy.decide = first_attempts(kind)
         args = ("Hello", "news@example.com", "Example", "<p>Hi</p>", group)

@@ -15,7 +15,7 @@ from acloud import NotFoundError
 
 from . import REPORT
 from .http import KINDS
-from .stores import SMALL, STORES, faulted, object_path
+from .stores import SMALL, STORES, faulted, object_path, timeouts_for
 
 pytestmark = pytest.mark.integration
 
@@ -92,7 +92,7 @@ CASES = [
 
 @pytest.mark.parametrize(("name", "kind"), CASES)
 async def test_each_transient_fault_on_every_operation_is_retried(name, kind, request, tmp_path):
-    async with faulted(name, request) as f:
+    async with faulted(name, request, **timeouts_for(kind)) as f:
         # a stall costs a read timeout: every 2nd request, to keep the suite quick
         f.proxy.decide = first_attempts(name, kind, every=2 if kind == "stall" else 1)
         operations = await _script(f.client, f.bucket, tmp_path)
@@ -130,7 +130,7 @@ async def test_a_lasting_fault_in_a_large_upload_leaves_nothing(
 ):
     source = tmp_path / "big.bin"
     source.write_bytes(os.urandom(6 * SMALL + 1))
-    async with faulted(name, request) as f:
+    async with faulted(name, request, **timeouts_for(kind)) as f:
         f.proxy.decide = _uploads_fail_after(name, kind, clean)
         with pytest.raises(acloud.AcloudError):
             await f.client.upload_file(source, f.bucket, "big")
@@ -181,7 +181,7 @@ async def test_create_multipart_upload_is_never_sent_twice(
 ):
     source = tmp_path / "big.bin"
     source.write_bytes(os.urandom(6 * SMALL))
-    async with faulted("s3", request) as f:
+    async with faulted("s3", request, **timeouts_for(kind)) as f:
         seen = [False]
 
         def once(method: str, path: str, n: int) -> str | None:
