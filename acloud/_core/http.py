@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json as _json
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
@@ -38,6 +39,7 @@ __all__ = [
     "RestClient",
     "ViewPayload",
     "checked_url",
+    "closing_responses_on_failure",
     "path_segment",
 ]
 
@@ -68,6 +70,49 @@ class ViewPayload(aiohttp.payload.Payload):
             await writer.write(view[start : start + _WRITE_SLICE])
 
 
+_OPENED: contextvars.ContextVar[list[aiohttp.ClientResponse] | None] = contextvars.ContextVar(
+    "acloud_opened_responses", default=None
+)
+
+
+class _Recorded:
+    """An awaited ``ClientSession.request`` whose response is noted in ``opened``."""
+
+    def __init__(self, sending: Any, opened: list[aiohttp.ClientResponse]) -> None:
+        self._sending = sending
+        self._opened = opened
+
+    def __await__(self) -> Any:
+        return self._send().__await__()
+
+    async def _send(self) -> aiohttp.ClientResponse:
+        response: aiohttp.ClientResponse = await self._sending
+        self._opened.append(response)
+        return response
+
+
+@contextlib.contextmanager
+def closing_responses_on_failure() -> Iterator[None]:
+    """Responses an SDK opens through a :class:`PoolView` inside the block are closed if
+    the block fails or is cancelled. Azure's SDK, cancelled between an answer and its
+    body, drops the response unclosed: its connection stayed checked out until the GC.
+
+    Example:
+        >>> with closing_responses_on_failure():
+        ...     pass
+    """
+    opened: list[aiohttp.ClientResponse] = []
+    token = _OPENED.set(opened)
+    try:
+        yield
+    except BaseException:
+        for response in opened:
+            response.close()
+        raise
+    finally:
+        _OPENED.reset(token)
+
+
 class PoolView:
     """A stand-in for an aiohttp ClientSession, given to SDKs that take one (Azure's
     transport, aiobotocore's session class): requests go to the Session's pool, bytes
@@ -84,7 +129,9 @@ class PoolView:
             kwargs.setdefault(name, value)
         if isinstance(kwargs.get("data"), (bytes, bytearray, memoryview)):
             kwargs["data"] = ViewPayload(kwargs["data"])
-        return self._http.request(method, url, **kwargs)
+        sending = self._http.request(method, url, **kwargs)
+        opened = _OPENED.get()
+        return sending if opened is None else _Recorded(sending, opened)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._http, name)

@@ -48,7 +48,7 @@ from .._core.errors import (
     NotFoundError,
     UnsupportedOperationError,
 )
-from .._core.http import PoolView
+from .._core.http import PoolView, closing_responses_on_failure
 from .._core.paging import AsyncPager, Page
 from .._core.retry import RetryPolicy
 from .._core.session import Session
@@ -223,7 +223,7 @@ class AzureBlobClient(StorageClient):
             started = time.perf_counter()
             outcome = "ok"
             try:
-                with translating():
+                with translating(), closing_responses_on_failure():
                     return await fn()
             except Exception as err:
                 outcome = type(err).__name__

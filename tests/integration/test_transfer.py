@@ -229,8 +229,18 @@ async def test_cancelling_leaves_no_temp_files_and_no_multipart_uploads(
 
         await upload_many(src, location, session=cloud, raise_on_error=True)
         back = tmp_path / "back"
-        task = asyncio.create_task(download_many(location, back, session=cloud))
-        await asyncio.sleep(0.3)
+        # cancelled once a few files are down (a fixed sleep raced the whole download,
+        # which takes about 0.3 s since downloads skip the HEAD)
+        started = asyncio.Event()
+
+        def on_download(state: TransferProgress) -> None:
+            if state.files_done >= 3:
+                started.set()
+
+        task = asyncio.create_task(
+            download_many(location, back, session=cloud, progress=on_download)
+        )
+        await started.wait()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
