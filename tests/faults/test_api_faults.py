@@ -28,37 +28,38 @@ UNLIMITED_CODA = CodaLimits(*(Rate(100_000, 1.0),) * 5, slack=0.0)
 
 
 @contextlib.asynccontextmanager
+async def _proxied(upstream: str, kind: str) -> AsyncIterator[tuple[str, Session, FaultProxy]]:
+    """A proxy in front of ``upstream`` and a Session with the timeouts ``kind`` needs."""
+    read_timeout = timeouts_for(kind).get("read_timeout", READ_TIMEOUT)
+    proxy = FaultProxy(upstream, style="json", stall_seconds=2 * read_timeout)
+    async with (
+        proxy.running() as url,
+        Session(retry=POLICY, read_timeout=read_timeout) as cloud,
+    ):
+        yield url, cloud, proxy
+
+
+@contextlib.asynccontextmanager
 async def coda_behind_proxy(kind: str) -> AsyncIterator[tuple[CodaClient, Any, FaultProxy]]:
-    async with fake_coda(limits={}) as fake:
-        read_timeout = timeouts_for(kind).get("read_timeout", READ_TIMEOUT)
-        proxy = FaultProxy(fake.url, style="json", stall_seconds=2 * read_timeout)
-        async with (
-            proxy.running() as url,
-            Session(retry=POLICY, read_timeout=read_timeout) as cloud,
-        ):
-            client = CodaClient(
-                fake.token, base_url=url + PREFIX, limits=UNLIMITED_CODA, session=cloud
-            )
-            async with client:
-                yield client, fake, proxy
+    async with fake_coda(limits={}) as fake, _proxied(fake.url, kind) as (url, cloud, proxy):
+        client = CodaClient(fake.token, base_url=url + PREFIX, limits=UNLIMITED_CODA, session=cloud)
+        async with client:
+            yield client, fake, proxy
 
 
 @contextlib.asynccontextmanager
 async def newsletter_behind_proxy(
     kind: str,
 ) -> AsyncIterator[tuple[InfomaniakNewsletterClient, Any, FaultProxy]]:
-    async with fake_newsletter(limit=None) as fake:
-        read_timeout = timeouts_for(kind).get("read_timeout", READ_TIMEOUT)
-        proxy = FaultProxy(fake.url, style="json", stall_seconds=2 * read_timeout)
-        async with (
-            proxy.running() as url,
-            Session(retry=POLICY, read_timeout=read_timeout) as cloud,
-        ):
-            client = InfomaniakNewsletterClient(
-                fake.token, fake.domain_id, base_url=url, rate=Rate(100_000, 1.0), session=cloud
-            )
-            async with client:
-                yield client, fake, proxy
+    async with (
+        fake_newsletter(limit=None) as fake,
+        _proxied(fake.url, kind) as (url, cloud, proxy),
+    ):
+        client = InfomaniakNewsletterClient(
+            fake.token, fake.domain_id, base_url=url, rate=Rate(100_000, 1.0), session=cloud
+        )
+        async with client:
+            yield client, fake, proxy
 
 
 def first_attempts(kind: str, *, spare: Any = lambda method, path: False):
