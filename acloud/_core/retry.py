@@ -81,17 +81,28 @@ class RetryPolicy:
         *,
         idempotent: bool,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        only: tuple[type[BaseException], ...] | None = None,
     ) -> T:
         """Run ``fn(attempt_number)`` until it succeeds or the policy gives up.
+
+        ``only`` retries just those errors instead of :meth:`is_retryable`'s choice: for
+        a step around calls that retry their own requests (re-reading a body whose
+        checksum failed, without retrying the reads' transport errors a second time).
 
         The last error is raised as it is (never wrapped in a tenacity error). The first
         attempt runs outside tenacity: most calls succeed at once, and setting up the
         retry machinery costs more CPU than a small request over loopback.
         """
+
+        def retryable(exc: BaseException) -> bool:
+            if only is not None:
+                return isinstance(exc, only)
+            return self.is_retryable(exc, idempotent=idempotent)
+
         try:
             return await fn(1)
         except Exception as exc:
-            if self.max_attempts == 1 or not self.is_retryable(exc, idempotent=idempotent):
+            if self.max_attempts == 1 or not retryable(exc):
                 raise
             first = exc
         sleep = sleep or asyncio.sleep
@@ -109,7 +120,7 @@ class RetryPolicy:
         await sleep(delay)
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.max_attempts - 1),
-            retry=retry_if_exception(lambda e: self.is_retryable(e, idempotent=idempotent)),
+            retry=retry_if_exception(retryable),
             wait=wait,
             sleep=sleep,
             before_sleep=before_sleep,

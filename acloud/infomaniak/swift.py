@@ -282,8 +282,7 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
     async def _stored(self, bucket: str, key: str, manifest: list[dict[str, Any]]) -> bool:
         """Whether ``key`` is now the large object ``manifest`` describes (its ETag is the
         MD5 of its segments' MD5s)."""
-        joined = "".join(segment["etag"] for segment in manifest)
-        _, expected = await self.session.run_blocking(md5_of, joined.encode())
+        _, expected = md5_of("".join(segment["etag"] for segment in manifest).encode())
         try:
             return (await self._stat(bucket, key)).etag == expected
         except NotFoundError:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-import logging
 import mimetypes
 import os
 import pathlib
@@ -36,8 +35,6 @@ from .._core.executor import finish_then_cancel
 from .._core.paging import AsyncPager, Page
 from .files import AtomicFile, write_atomically
 from .payload import Body, Payload
-
-log = logging.getLogger("acloud.storage")
 
 __all__ = ["BucketInfo", "ObjectInfo", "StorageClient", "byte_range"]
 
@@ -191,6 +188,12 @@ class StorageClient(AsyncClient, abc.ABC):
     def _validate_metadata(self, metadata: Mapping[str, str]) -> None:
         """Hook: a store's own rules for metadata names and values (ValueError)."""
 
+    def _checked_metadata(self, metadata: Mapping[str, str] | None) -> dict[str, str]:
+        """``metadata`` checked by the common rules and this store's, keys lower-cased."""
+        checked = _check_metadata(metadata)
+        self._validate_metadata(checked)
+        return checked
+
     def _check(self, bucket: str, key: str | None = None) -> None:
         self._validate_bucket(bucket)
         if key is not None:
@@ -290,8 +293,7 @@ class StorageClient(AsyncClient, abc.ABC):
             >>> await store.put_object("b", "k.txt", b"hi")  # doctest: +SKIP
         """
         self._check(bucket, key)
-        meta = _check_metadata(metadata)
-        self._validate_metadata(meta)
+        meta = self._checked_metadata(metadata)
         if if_none_match not in (None, "*"):
             raise ValueError('if_none_match supports only "*" (create if absent)')
         session = await self._ready()
@@ -366,21 +368,17 @@ class StorageClient(AsyncClient, abc.ABC):
         self, bucket: str, key: str, start: int, end: int | None, version: ObjectInfo | None
     ) -> bytes:
         """:meth:`_read_range`, then a whole object is verified. Bytes damaged on the way
-        are read again, up to the retry policy's attempts; IntegrityError after that."""
-        attempts = self.retry_policy.max_attempts
-        for attempt in range(1, attempts + 1):
-            data, said = await self._read_range(bucket, key, start, end, version)
-            if start or end is not None:
-                return data
-            try:
-                await self._verify(key, data, said)
-            except IntegrityError as err:
-                if attempt == attempts:
-                    raise
-                log.warning("%s, reading it again (attempt %d)", err, attempt + 1)
-                continue
+        are read again under the retry policy; IntegrityError once it gives up."""
+        if start or end is not None:
+            data, _ = await self._read_range(bucket, key, start, end, version)
             return data
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        async def read_whole(attempt: int) -> bytes:
+            data, said = await self._read_range(bucket, key, start, end, version)
+            await self._verify(key, data, said)
+            return data
+
+        return await self.retry_policy.call(read_whole, idempotent=True, only=(IntegrityError,))
 
     async def stat_object(self, bucket: str, key: str) -> ObjectInfo:
         """An object's size, etag, dates, content type and metadata (NotFoundError if absent)."""
@@ -495,9 +493,7 @@ class StorageClient(AsyncClient, abc.ABC):
         """Copy an object inside the store; metadata and content type are kept unless given."""
         self._check(src_bucket, src_key)
         self._check(dst_bucket, dst_key)
-        meta = _check_metadata(metadata) if metadata is not None else None
-        if meta is not None:
-            self._validate_metadata(meta)
+        meta = self._checked_metadata(metadata) if metadata is not None else None
         await self._ready()
         return await self._copy(
             src_bucket, src_key, dst_bucket, dst_key, metadata=meta, content_type=content_type

@@ -12,7 +12,7 @@ REPORT: list[str] = []
 
 
 class RetryCounter(logging.Handler):
-    """Counts acloud's retries: the retry policy's lines and re-reads of damaged bodies."""
+    """Counts acloud's retries (the retry policy's lines; re-reads of damaged bodies too)."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
@@ -20,7 +20,7 @@ class RetryCounter(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
-        if message.startswith("retrying after attempt") or "reading it again" in message:
+        if message.startswith("retrying after attempt"):
             self.retries += 1
 
 

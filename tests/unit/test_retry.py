@@ -94,3 +94,18 @@ def test_policy_rejects_nonsense():
         RetryPolicy(max_attempts=0)
     with pytest.raises(ValueError, match="negative"):
         RetryPolicy(initial_backoff=-1)
+
+
+async def test_only_retries_just_the_named_errors():
+    damaged = E.IntegrityError("a flipped byte")
+    fn, calls = failing(damaged, damaged, result="whole")
+    policy = RetryPolicy(max_attempts=4)
+    assert await policy.call(fn, idempotent=True, sleep=Recorder(), only=(E.IntegrityError,)) == (
+        "whole"
+    )
+    assert calls == [1, 2, 3]
+    # a reset is retried by the reads themselves, not a second time around them
+    fn, calls = failing(E.TransportError("reset"))
+    with pytest.raises(E.TransportError):
+        await policy.call(fn, idempotent=True, sleep=Recorder(), only=(E.IntegrityError,))
+    assert calls == [1]
