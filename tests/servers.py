@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 
 def free_port() -> int:
@@ -146,6 +147,25 @@ def azurite_server() -> Iterator[str]:
             f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};"
             f"AccountKey={AZURITE_KEY};BlobEndpoint={endpoint};"
         )
+
+
+# S3's smallest parts, so that the multipart paths run on test-sized objects.
+SMALL_PARTS = {"part_size": 5 * 1024 * 1024, "multipart_threshold": 5 * 1024 * 1024}
+
+
+def moto_s3(cloud: Any, endpoint: str, *, fast_path: bool = True) -> Any:
+    """An S3Client of ``cloud`` for the moto server at ``endpoint`` (or a proxy in front
+    of it): moto's test credentials, path-style, and :data:`SMALL_PARTS`."""
+    from acloud import AWSCredentials
+
+    return cloud.s3(
+        "us-east-1",
+        endpoint_url=endpoint,
+        credentials=AWSCredentials("testing", "testing-secret-key"),
+        addressing_style="path",
+        fast_path=fast_path,
+        **SMALL_PARTS,
+    )
 
 
 def made_up_service_account() -> dict[str, str]:

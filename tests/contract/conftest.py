@@ -81,24 +81,13 @@ async def _moto_bucket(
         moto_reset(endpoint)
 
 
-# Small parts so that the multipart paths run on test-sized objects.
-SMALL_PARTS = {"part_size": 5 * 1024 * 1024, "multipart_threshold": 5 * 1024 * 1024}
-
-
 @contextlib.asynccontextmanager
 async def _s3_store(request: Any, fast_path: bool) -> AsyncIterator[tuple[StorageClient, str]]:
-    from acloud.aws import AWSCredentials
+    from ..servers import moto_s3
 
     endpoint = request.getfixturevalue("moto_endpoint")
     async with Session() as cloud:
-        client = cloud.s3(
-            "us-east-1",
-            endpoint_url=endpoint,
-            credentials=AWSCredentials("testing", "testing-secret-key"),
-            addressing_style="path",
-            fast_path=fast_path,
-            **SMALL_PARTS,
-        )
+        client = moto_s3(cloud, endpoint, fast_path=fast_path)
         async with _moto_bucket(client, endpoint) as pair:
             yield pair
 
@@ -120,6 +109,8 @@ def s3_aiobotocore_store(
 @contextlib.asynccontextmanager
 async def infomaniak_s3_store(request: Any) -> AsyncIterator[tuple[StorageClient, str]]:
     from acloud.infomaniak import InfomaniakS3Client, InfomaniakS3Credentials
+
+    from ..servers import SMALL_PARTS
 
     endpoint = request.getfixturevalue("moto_endpoint")
     async with (

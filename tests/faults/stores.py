@@ -67,22 +67,12 @@ async def faulted(name: str, request: Any, **options: Any) -> AsyncIterator[Faul
 
 @contextlib.asynccontextmanager
 async def _s3(request: Any, bucket: str, options: Any, fast: bool) -> AsyncIterator[Faulted]:
-    from acloud import AWSCredentials
-
-    from ..servers import moto_reset
+    from ..servers import moto_reset, moto_s3
 
     endpoint = request.getfixturevalue("moto_endpoint")
     proxy = FaultProxy(endpoint, style="xml")
     async with proxy.running() as url, session(**options) as cloud:
-        client = cloud.s3(
-            "us-east-1",
-            endpoint_url=url,
-            credentials=AWSCredentials("testing", "testing-secret-key"),
-            addressing_style="path",
-            fast_path=fast,
-            part_size=5 * SMALL,
-            multipart_threshold=5 * SMALL,
-        )
+        client = moto_s3(cloud, url, fast_path=fast)
         await client.create_bucket(bucket)
 
         async def leftovers() -> list[str]:
