@@ -5,7 +5,8 @@
 - ``local://bucket/prefix``: the embedded local store (root from ``?root=``, the
   ``root`` option, ``ACLOUD_LOCAL_ROOT``, else ``~/.acloud/store``);
 - ``s3://bucket/prefix``: Amazon S3 or compatible (``?endpoint=``, ``?region=``,
-  ``?addressing=path``);
+  ``?addressing=path``, ``?fast_path=false``; the ``credentials`` option takes
+  an ``AWSCredentials``);
 - ``infomaniak-s3://bucket/prefix``: Infomaniak S3 (``?region=dc3-a`` or ``dc4-a``);
 - ``gs://bucket/prefix``: Google Cloud Storage (``?project=``, ``?endpoint=`` for an
   emulator, ``?service_file=``; ``STORAGE_EMULATOR_HOST`` is honoured);
@@ -213,9 +214,12 @@ def _client_for(scheme: str, opts: dict[str, Any], session: Session | None) -> A
 
         if "addressing" in opts:
             kwargs["addressing_style"] = opts.pop("addressing")
+        if "fast_path" in opts:
+            kwargs["fast_path"] = _flag("fast_path", opts.pop("fast_path"))
         return S3Client(
             opts.pop("region", None),
             endpoint_url=opts.pop("endpoint", None) or opts.pop("endpoint_url", None),
+            credentials=opts.pop("credentials", None),
             session=session,
             **kwargs,
         )
@@ -227,6 +231,18 @@ def _client_for(scheme: str, opts: dict[str, Any], session: Session | None) -> A
         session=session,
         **kwargs,
     )
+
+
+def _flag(name: str, value: Any) -> bool:
+    """A boolean option, from a URL's query (``true``/``false``, ``1``/``0``) or Python."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"option {name}: {value!r} is not true or false")
 
 
 def open_store(
