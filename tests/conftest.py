@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import types
 from collections.abc import Iterator
+from typing import Any
 
 import aiohttp
 import aioresponses.core
@@ -78,3 +79,13 @@ def _aws_test_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/acloud-tests/config")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/acloud-tests/credentials")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The figures tests measured (tests/figures.py), printed even without ``-s``."""
+    from .figures import REPORT
+
+    if REPORT:
+        terminalreporter.section("figures measured by the tests")
+        for line in REPORT:
+            terminalreporter.write_line(line)

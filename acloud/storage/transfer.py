@@ -443,6 +443,46 @@ async def _run(
     return report
 
 
+async def _compared(
+    src: Location, dst: Location, compare: Compare, session: Session
+) -> AsyncIterator[tuple[_Entry, bool]]:
+    """Each source entry with whether the destination holds it up to date, in one pass
+    over both listings side by side (both come in key order), so memory stays flat
+    however many objects there are. A listing out of order only costs redundant
+    transfers, never a skipped one."""
+    theirs = _entries(dst, session).__aiter__()
+    there: _Entry | None = await anext(theirs, None)
+    async for entry in _entries(src, session):
+        while there is not None and there.key < entry.key:
+            there = await anext(theirs, None)
+        match = there if there is not None and there.key == entry.key else None
+        yield entry, await _up_to_date(entry, match, src, dst, compare, session)
+
+
+async def _transfer_entries(
+    src: Location,
+    dst: Location,
+    entries: Iterable[_Entry],
+    session: Session,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> TransferReport:
+    """Transfer exactly ``entries`` (no listing, no comparison) on the engine."""
+    started = time.perf_counter()
+    engine = _Engine(src, dst, session, concurrency=concurrency, progress=None, dry_run=False)
+
+    async def given() -> AsyncIterator[_Entry]:
+        for entry in entries:
+            yield entry
+
+    async def never(entry: _Entry) -> bool:
+        return False
+
+    await engine.run(given(), never)
+    engine.report.seconds = time.perf_counter() - started
+    return engine.report
+
+
 def _not_found(key: str) -> NotFoundError:
     return NotFoundError(f"{key!r} is not in the source", status=404, provider="transfer")
 

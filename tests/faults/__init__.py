@@ -1,14 +1,16 @@
 """Fault injection between acloud clients and the servers they talk to.
 
-Tests append one line of figures per scenario to ``REPORT``; ``conftest.py`` prints them
-at the end of the run (operations, faults injected, retries, verified, lost, corrupted).
+Tests append one line of figures per scenario to ``REPORT`` (operations, faults injected,
+retries, verified, lost, corrupted), printed at the end of the run.
 """
 
 import contextlib
 import logging
 from collections.abc import Iterator
 
-REPORT: list[str] = []
+from ..figures import REPORT
+
+__all__ = ["REPORT", "RetryCounter", "counting_retries"]
 
 
 class RetryCounter(logging.Handler):
