@@ -1,4 +1,4 @@
-"""python -m benchmarks [--suite s3|gcs|azure|transfer|coda|all] [--quick]
+"""python -m benchmarks [--suite s3|gcs|azure|transfer|coda|dask|all] [--quick]
 
 Runs the chosen suites one after the other, writes benchmarks/results/*.json, then the
 chart docs/img/benchmarks.png and the tables (printed, for docs/benchmarks.md) from every
@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 
-SUITES = ("s3", "gcs", "azure", "transfer", "coda")
+SUITES = ("s3", "gcs", "azure", "transfer", "coda", "dask")
 
 
 def main() -> None:
@@ -37,6 +37,10 @@ def main() -> None:
             from . import transfer
 
             transfer.main([*(["--quick"] if args.quick else []), "--rounds", str(rounds)])
+        elif suite == "dask":
+            from . import dask
+
+            dask.main([*(["--quick"] if args.quick else []), "--rounds", str(rounds)])
         else:
             from . import coda
 

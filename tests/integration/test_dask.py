@@ -90,7 +90,7 @@ async def dask_client(monkeypatch):
             n_workers=2,
             threads_per_worker=2,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",
             asynchronous=True,
             silence_logs=logging.ERROR,
         ) as cluster,
@@ -224,7 +224,7 @@ async def test_a_synchronous_client_into_the_local_store(tmp_path):
         processes=False,
         n_workers=1,
         threads_per_worker=2,
-        dashboard_address=None,
+        dashboard_address=":0",
     )
     try:
         ticks = 0
