@@ -1,6 +1,6 @@
-"""acloud.dask on a real Dask LocalCluster (2 worker processes) against moto: 5,000 objects
-of mixed sizes there and back, a worker killed mid-run, second runs that move nothing,
-and secrets that never enter the task graph."""
+"""acloud.dask on a real Dask LocalCluster (2 worker processes): 5,000 objects of mixed
+sizes from moto to acloud's local store and back, a worker killed mid-run, second runs
+that move nothing, and secrets that never enter the task graph."""
 
 from __future__ import annotations
 
@@ -106,29 +106,30 @@ def _assert_complete(report, want: dict[str, str], got: dict[str, str]) -> None:
     assert got == want  # 0 lost, 0 extra, every byte verified by SHA-256
 
 
-async def test_5000_objects_there_and_back_with_a_worker_killed(
+async def test_5000_objects_moto_to_local_store_and_back_with_a_worker_killed(
     dask_client, moto_endpoint, tmp_path
 ):
-    source, back = str(tmp_path / "source"), str(tmp_path / "back")
+    source, store_root = str(tmp_path / "source"), tmp_path / "store"
     want = await asyncio.to_thread(_write_source, source)
     small = "&".join(f"{k}={v}" for k, v in SMALL_PARTS.items())
-    bucket = f"s3://dask-{os.getpid()}/data?endpoint={moto_endpoint}&addressing=path&{small}"
+    s3 = f"s3://dask-{os.getpid()}/data?endpoint={moto_endpoint}&addressing=path&{small}"
+    back = s3.replace("/data?", "/back?")
+    local = f"local://lake/copy?root={store_root}"
     from acloud import open_store
 
-    async with open_store(bucket, credentials=_provider_credentials()) as loc:
+    async with open_store(s3, credentials=_provider_credentials()) as loc:
+        await loc.client.ensure_bucket(loc.bucket)
+    async with open_store(local) as loc:
         await loc.client.ensure_bucket(loc.bucket)
 
-    # 1. folder -> moto, through the spy: the secret is never in a task's arguments
+    # 0. the source into moto, through the spy: the secret is in no task's arguments
     spy = _Spy(dask_client)
-    up = await transfer_distributed(
-        source, bucket, client=spy, batch_size=250, credentials=PROVIDER
-    )
+    seed = await transfer_distributed(source, s3, client=spy, batch_size=250, credentials=PROVIDER)
     assert len(spy.payloads) == N // 250
     assert not any(SECRET.encode() in p for p in spy.payloads)
-    assert up.skipped == []
-    _assert_complete(up, want, await _read_store(bucket))
+    _assert_complete(seed, want, await _read_store(s3))
 
-    # 2. moto -> folder, one worker killed (SIGKILL) while it runs batches
+    # 1. moto -> the local store, one worker killed (SIGKILL) while it runs batches
     pids = await dask_client.run(os.getpid)
     killed: dict[str, object] = {}
 
@@ -143,26 +144,25 @@ async def test_5000_objects_there_and_back_with_a_worker_killed(
             killed["pending"] = asyncio.ensure_future(kill())
 
     down = await transfer_distributed(
-        bucket,
-        back,
-        client=dask_client,
-        batch_size=250,
-        credentials=PROVIDER,
-        progress=on_progress,
-    )
-    REPORT.append(
-        f"dask, 2 workers, {N} objects: folder->moto {up.seconds:.1f}s "
-        f"({up.files_per_second:.0f}/s); moto->folder {down.seconds:.1f}s with worker "
-        f"pid {killed['pid']} killed while it ran {killed['busy']} batches; 0 lost, 0 doubled"
+        s3, local, client=dask_client, batch_size=250, credentials=PROVIDER, progress=on_progress
     )
     assert killed["busy"] >= 1  # the victim was running batches: they ran again elsewhere
     assert killed["pid"] not in (await dask_client.run(os.getpid)).values()
-    got, temps = await asyncio.to_thread(_read_folder, back)
+    got, temps = await asyncio.to_thread(_read_folder, str(store_root / "lake" / "copy"))
     assert temps == []
     _assert_complete(down, want, got)
 
+    # 2. and back: the local store -> a new prefix in moto
+    up = await transfer_distributed(local, back, client=dask_client, credentials=PROVIDER)
+    _assert_complete(up, want, await _read_store(back))
+    REPORT.append(
+        f"dask, 2 workers, {N} objects: moto->local store {down.seconds:.1f}s "
+        f"({down.files_per_second:.0f}/s) with worker pid {killed['pid']} killed while it ran "
+        f"{killed['busy']} batches; back to moto {up.seconds:.1f}s; 0 lost, 0 doubled"
+    )
+
     # 3. second runs transfer nothing
-    for src, dst in ((source, bucket), (bucket, back)):
+    for src, dst in ((s3, local), (local, back)):
         again = await transfer_distributed(src, dst, client=dask_client, credentials=PROVIDER)
         assert again.ok == []
         assert sorted(again.skipped) == sorted(want)
@@ -250,3 +250,20 @@ async def test_a_synchronous_client_into_the_local_store(tmp_path):
         await asyncio.to_thread(client.close)
     stored = tmp_path / "store" / "bkt" / "copy" / "p1" / "f7.txt"
     assert stored.read_bytes() == b"x" * 7
+
+
+def test_the_sweep_removes_only_the_temp_files_of_the_runs_keys(tmp_path):
+    from acloud.dask import _sweep_temp_files
+
+    (tmp_path / "a").mkdir()
+    for name in (
+        "a/x.bin",
+        "a/.x.bin.k2j3h4.acloud-part",
+        "a/.y.bin.abc.acloud-part",
+        ".top.txt.q1.acloud-part",
+        "a/.x.bin.not-ours",
+    ):
+        (tmp_path / name).write_bytes(b"")
+    assert _sweep_temp_files(str(tmp_path), ["a/x.bin", "top.txt", "gone/z.bin"]) == 2
+    left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert left == ["a/.x.bin.not-ours", "a/.y.bin.abc.acloud-part", "a/x.bin"]
