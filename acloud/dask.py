@@ -30,70 +30,42 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
-import importlib
 import os
-import pickle
 import re
-import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 
 try:
     import distributed
 except ImportError as err:  # pragma: no cover - depends on the install
     raise ImportError("acloud.dask needs dask.distributed: pip install 'acloud[dask]'") from err
 
-from ._core.errors import AcloudError
 from ._core.session import Session
 from .storage.files import TEMP_SUFFIX
+from .storage.shards import BatchJob, BatchReport, drive, provider, run_batch, store_options
 from .storage.transfer import (
     DEFAULT_CONCURRENCY,
     Compare,
     TransferError,
     TransferProgress,
     TransferReport,
+    _check_pair,
     _compared,
     _Entry,
     _opened,
-    _progress_sinks,
-    _transfer_entries,
 )
-from .storage.url import FolderLocation, Location
+from .storage.url import FolderLocation
 
 __all__ = ["DEFAULT_BATCH_SIZE", "transfer_distributed"]
 
 DEFAULT_BATCH_SIZE = 1000
-T = TypeVar("T")
 _SECRET_OPTION = re.compile(
     r"secret|password|passwd|token|credential|account_key|sas|connection_string|private_key",
     re.IGNORECASE,
 )
-
-
-@dataclass(frozen=True)
-class _Job:
-    """What every batch task carries: URLs, plain options and a provider's name, never
-    a secret."""
-
-    src: str
-    dst: str
-    options: dict[str, Any]
-    credentials: str | None
-    concurrency: int
-
-
-@dataclass
-class _BatchReport:
-    """A batch's outcome in a form that pickles whatever the errors were."""
-
-    ok: list[str] = field(default_factory=list)
-    failed: dict[str, BaseException] = field(default_factory=dict)
-    bytes: int = 0
 
 
 def _check_options(options: dict[str, Any]) -> None:
@@ -106,108 +78,14 @@ def _check_options(options: dict[str, Any]) -> None:
             )
 
 
-def _provider(name: str) -> Callable[[str], dict[str, Any]]:
-    """The credentials provider ``package.module:function``."""
-    module, sep, attr = name.partition(":")
-    if not sep or not module or not attr:
-        raise ValueError(f"credentials={name!r}: expected 'package.module:function'")
-    fn = getattr(importlib.import_module(module), attr, None)
-    if not callable(fn):
-        raise ValueError(f"credentials={name!r}: {attr!r} is not a function of {module!r}")
-    return fn  # type: ignore[no-any-return]
-
-
-def _store_options(job: _Job, url: str) -> dict[str, Any]:
-    """The options for one side: the job's, plus what the credentials provider gives."""
-    if job.credentials is None or "://" not in url:
-        return dict(job.options)
-    return {**job.options, **_provider(job.credentials)(url)}
-
-
-def _portable(err: BaseException) -> BaseException:
-    """``err`` itself when it survives pickling, else an AcloudError with its text."""
-    with contextlib.suppress(Exception):
-        pickle.loads(pickle.dumps(err))
-        return err
-    return AcloudError(f"{type(err).__name__}: {err}")
-
-
-# -- the worker side -------------------------------------------------------------------
-class _WorkerLoop:
-    """One event loop (in its own thread) and one Session per worker process; every
-    batch task of the process runs its coroutine there."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=self.loop.run_forever, name="acloud-dask", daemon=True)
-        thread.start()
-        self.session = Session()
-        self.run(self.session.open())
-        self.locations: dict[tuple[str, str], Location] = {}
-        atexit.register(self.close)
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
-
-    async def location(self, url: str, job: _Job) -> Location:
-        """The store or folder at ``url``, opened once per process and options."""
-        from .storage.url import open_store
-
-        options = _store_options(job, url)
-        key = (url, repr(sorted(job.options.items())) + repr(job.credentials))
-        if key not in self.locations:
-            self.locations[key] = open_store(url, session=self.session, **options)
-        return self.locations[key]
-
-    async def transfer(self, job: _Job, entries: list[_Entry]) -> _BatchReport:
-        src = await self.location(job.src, job)
-        dst = await self.location(job.dst, job)
-        report = await _transfer_entries(
-            src, dst, entries, self.session, concurrency=job.concurrency
-        )
-        failed = {key: _portable(err) for key, err in report.failed.items()}
-        return _BatchReport(report.ok, failed, report.bytes)
-
-    def close(self) -> None:
-        if self.loop.is_running():
-            with contextlib.suppress(Exception):
-                asyncio.run_coroutine_threadsafe(self.session.close(), self.loop).result(10)
-            self.loop.call_soon_threadsafe(self.loop.stop)
-
-
-_worker: _WorkerLoop | None = None
-_worker_lock = threading.Lock()
-
-
-def _run_batch(job: _Job, entries: list[_Entry]) -> _BatchReport:
-    """The Dask task: one batch on this process's loop and Session."""
-    global _worker
-    with _worker_lock:
-        if _worker is None:
-            _worker = _WorkerLoop()
-    return _worker.run(_worker.transfer(job, entries))
-
-
-# -- the driver side -------------------------------------------------------------------
-async def _batches(entries: AsyncIterator[_Entry], size: int) -> AsyncIterator[list[_Entry]]:
-    batch: list[_Entry] = []
-    async for entry in entries:
-        batch.append(entry)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 async def _outcome(
     future: Any, asynchronous: bool, loop: asyncio.AbstractEventLoop, session: Session
-) -> _BatchReport:
+) -> BatchReport:
     """A Dask future's result, awaited without blocking this loop: an asynchronous client
     shares the loop; a synchronous one calls back from its own thread when done, then
     the result is fetched in a worker thread of the Session."""
     if asynchronous:
-        result: _BatchReport = await future
+        result: BatchReport = await future
         return result
     done: asyncio.Future[None] = loop.create_future()
 
@@ -257,7 +135,7 @@ async def transfer_distributed(
     raise_on_error: bool = False,
     session: Session | None = None,
     max_pending: int | None = None,
-    **store_options: Any,
+    **store_options_: Any,
 ) -> TransferReport:
     """Transfer everything ``src_url`` holds that ``dst_url`` lacks, on a Dask cluster.
 
@@ -277,7 +155,7 @@ async def transfer_distributed(
         session: the driver's Session for listing (one is made when None).
         max_pending: batches submitted and not yet finished (default: twice the
             cluster's threads); bounds the driver's memory however long the listing.
-        store_options: plain options for both stores (``endpoint``, ``region``...).
+        store_options_: plain options for both stores (``endpoint``, ``region``...).
             Names that look like secrets are refused: they would travel in the graph.
 
     Returns the merged report: each key once, in ``ok``, ``skipped`` or ``failed``.
@@ -290,10 +168,10 @@ async def transfer_distributed(
         raise ValueError("concurrency must be at least 1")
     if compare not in ("size+mtime", "checksum"):
         raise ValueError('compare must be "size+mtime" or "checksum"')
-    _check_options(store_options)
+    _check_options(store_options_)
     if credentials is not None:
-        _provider(credentials)  # a bad name fails here, not on every worker
-    job = _Job(src_url, dst_url, dict(store_options), credentials, concurrency)
+        provider(credentials)  # a bad name fails here, not on every worker
+    job = BatchJob(src_url, dst_url, dict(store_options_), credentials, concurrency)
     cluster: Any = client  # distributed is untyped
     asynchronous = bool(cluster.asynchronous)
     if max_pending is None:
@@ -302,85 +180,45 @@ async def transfer_distributed(
         max_pending = max(2 * sum(threads.values()), 2)
     started = time.perf_counter()
     loop = asyncio.get_running_loop()
-    report = TransferReport()
-    state = TransferProgress()
-    callback, bar = _progress_sinks(progress)
-
-    def emit() -> None:
-        if callback is not None:
-            callback(state)
-        if bar is not None:
-            bar.total = max(state.bytes_total, 1)
-            bar.n = state.bytes_done
-            bar.set_postfix_str(f"{state.files_done}/{state.files_total} files", refresh=False)
-            bar.refresh()
-
+    tag = uuid.uuid4().hex[:12]
+    submitted = 0
     own = session is None
     driver = session or Session()
-    tag = uuid.uuid4().hex[:12]
-    pending: dict[asyncio.Task[_BatchReport], tuple[Any, list[_Entry]]] = {}
 
-    async def collect(wait_for: int) -> None:
-        done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            _, batch = pending.pop(task)
-            part = task.result()  # a failed task raises: the run stops
-            report.ok.extend(part.ok)
-            report.failed.update(part.failed)
-            report.bytes += part.bytes
-            state.files_done += len(batch)
-            state.bytes_done += sum(e.size for e in batch)
-        emit()
-        if len(pending) > wait_for:
-            await collect(wait_for)
-
-    try:
-        if own:
-            await driver.open()
-        src_opts = _store_options(job, src_url)
-        dst_opts = _store_options(job, dst_url)
-        async with (
-            _opened(src_url, driver, src_opts) as src,
-            _opened(dst_url, driver, dst_opts) as dst,
-        ):
-            planned = 0
-
-            async def wanted() -> AsyncIterator[_Entry]:
-                async for entry, current in _compared(src, dst, compare, driver):
-                    if current:
-                        report.skipped.append(entry.key)
-                    else:
-                        yield entry
-
-            async for batch in _batches(wanted(), batch_size):
-                future = cluster.submit(
-                    _run_batch, job, batch, key=f"acloud-transfer-{tag}-{planned}", pure=False
-                )
-                task = asyncio.ensure_future(_outcome(future, asynchronous, loop, driver))
-                pending[task] = (future, batch)
-                planned += 1
-                state.files_total += len(batch)
-                state.bytes_total += sum(e.size for e in batch)
-                if len(pending) >= max_pending:
-                    await collect(max_pending - 1)
-            state.listing_done = True
-            emit()
-            if pending:
-                await collect(0)
-            if isinstance(dst, FolderLocation):
-                swept = report.ok + list(report.failed)
-                await driver.run_blocking(_sweep_temp_files, dst.path, swept)
-    finally:
-        for task, (future, _) in pending.items():
-            task.cancel()
+    async def submit(batch: list[_Entry]) -> BatchReport:
+        nonlocal submitted
+        key = f"acloud-transfer-{tag}-{submitted}"
+        submitted += 1
+        future = cluster.submit(run_batch, job, batch, key=key, pure=False)
+        try:
+            return await _outcome(future, asynchronous, loop, driver)
+        except asyncio.CancelledError:
             with contextlib.suppress(Exception):
                 cancelled = cluster.cancel(future)
                 if asynchronous:
                     await cancelled
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
-        if bar is not None:
-            bar.close()
+            raise
+
+    try:
+        if own:
+            await driver.open()
+        src_opts, dst_opts = store_options(job, src_url), store_options(job, dst_url)
+        async with (
+            _opened(src_url, driver, src_opts) as src,
+            _opened(dst_url, driver, dst_opts) as dst,
+        ):
+            _check_pair(src, dst)
+            report = await drive(
+                _compared(src, dst, compare, driver),
+                submit,
+                batch_size=batch_size,
+                max_pending=max_pending,
+                progress=progress,
+            )
+            if isinstance(dst, FolderLocation):
+                swept = report.ok + list(report.failed)
+                await driver.run_blocking(_sweep_temp_files, dst.path, swept)
+    finally:
         if own:
             await driver.close()
     report.seconds = time.perf_counter() - started

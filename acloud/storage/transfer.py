@@ -11,7 +11,14 @@ one engine:
 - each item ends ``ok``, ``skipped`` or ``failed`` (with its typed error) in a
   :class:`TransferReport`; one failure never stops the others;
 - cancelling stops promptly; uploads in flight are aborted and no partial file is left;
-- progress goes to a callback, or to a tqdm bar with ``progress=True``.
+- progress goes to a callback, or to a tqdm bar with ``progress=True``;
+- a large job uses every core: once the listing reaches :data:`SHARD_THRESHOLD` objects,
+  the work is cut into batches that run in ``processes`` processes (default: one per
+  core), each with its own event loop and connection pool, their reports merged into
+  one and their progress aggregated. A small job never pays for that. Sharding applies
+  to calls made with URLs or paths and without ``session=`` (with one, everything stays
+  on that Session unless ``processes`` is given), and not to ``delete``, ``dry_run`` or
+  ``keys``. ``processes=1`` turns it off.
 
 Example:
     >>> from acloud.storage.transfer import sync
@@ -55,6 +62,9 @@ __all__ = [
 
 log = logging.getLogger("acloud.transfer")
 DEFAULT_CONCURRENCY = 16
+#: A job whose listing reaches this many objects is sharded across processes (see
+#: ``processes``); a smaller one always runs in the calling process.
+SHARD_THRESHOLD = 10_000
 Compare = Literal["size+mtime", "checksum"]
 
 
@@ -83,6 +93,8 @@ class TransferReport:
         bytes: bytes transferred.
         seconds: wall time.
         dry_run: True when nothing was actually changed.
+        processes: how many processes did the work (more than 1 when the job was
+            sharded across this machine's cores or a Dask cluster's workers).
     """
 
     ok: list[str] = field(default_factory=list)
@@ -92,6 +104,7 @@ class TransferReport:
     bytes: int = 0
     seconds: float = 0.0
     dry_run: bool = False
+    processes: int = 1
 
     @property
     def throughput(self) -> float:
@@ -112,6 +125,8 @@ class TransferReport:
         )
         if self.deleted:
             text += f", {len(self.deleted)} {'would be ' if self.dry_run else ''}deleted"
+        if self.processes > 1:
+            text += f", in {self.processes} processes"
         return text
 
     def to_dict(self) -> dict[str, Any]:
@@ -125,6 +140,7 @@ class TransferReport:
             "seconds": round(self.seconds, 3),
             "throughput_bytes_per_s": round(self.throughput, 1),
             "dry_run": self.dry_run,
+            "processes": self.processes,
         }
 
 
@@ -235,28 +251,17 @@ class _Engine:
         progress: Callable[[TransferProgress], Any] | bool | None,
         dry_run: bool,
     ) -> None:
-        if isinstance(src, FolderLocation) and isinstance(dst, FolderLocation):
-            raise ValueError("copying between two local folders is not a cloud transfer")
         self.src, self.dst, self.session = src, dst, session
         self.budget = WeightedSemaphore(concurrency)
         self.report = TransferReport(dry_run=dry_run)
-        self.state = TransferProgress()
-        self._callback, self._bar = _progress_sinks(progress)
+        self.progress = ProgressSink(progress)
+        self.state = self.progress.state
 
     def _emit(self) -> None:
-        if self._callback is not None:
-            self._callback(self.state)
-        if self._bar is not None:
-            self._bar.total = max(self.state.bytes_total, 1)
-            self._bar.n = self.state.bytes_done
-            self._bar.set_postfix_str(
-                f"{self.state.files_done}/{self.state.files_total} files", refresh=False
-            )
-            self._bar.refresh()
+        self.progress.emit()
 
     def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
+        self.progress.close()
 
     def _weight(self, entry: _Entry) -> int:
         """Slots an item takes: 1, or the parts a large upload or download keeps in flight."""
@@ -312,10 +317,12 @@ class _Engine:
         self.state.files_done += 1
         self._emit()
 
-    async def run(self, entries: AsyncIterator[_Entry], skip: Callable[[_Entry], Any]) -> None:
+    async def run(self, pairs: AsyncIterator[tuple[_Entry, bool]]) -> None:
+        """Transfer each entry of ``(entry, up to date)`` pairs that is not up to date."""
+
         async def jobs() -> AsyncIterator[Any]:
-            async for entry in entries:
-                if await skip(entry):
+            async for entry, current in pairs:
+                if current:
                     self.report.skipped.append(entry.key)
                     continue
                 self.state.files_total += 1
@@ -350,18 +357,39 @@ async def copy_object_between(
     )
 
 
-def _progress_sinks(
-    progress: Callable[[TransferProgress], Any] | bool | None,
-) -> tuple[Callable[[TransferProgress], Any] | None, Any]:
-    if progress is True:
-        try:
-            from tqdm.auto import tqdm  # type: ignore[import-untyped, import-not-found, unused-ignore]
-        except ImportError as err:
-            raise ImportError("progress=True needs tqdm: pip install 'acloud[progress]'") from err
-        return None, tqdm(total=1, unit="B", unit_scale=True, unit_divisor=1024, leave=False)
-    if callable(progress):
-        return progress, None
-    return None, None
+class ProgressSink:
+    """Where a transfer's :class:`TransferProgress` goes: a callback, or a tqdm bar
+    (``progress=True``), or nowhere."""
+
+    def __init__(self, progress: Callable[[TransferProgress], Any] | bool | None) -> None:
+        self.state = TransferProgress()
+        self._callback = progress if callable(progress) else None
+        self._bar: Any = None
+        if progress is True:
+            try:
+                from tqdm.auto import tqdm  # type: ignore[import-untyped, import-not-found, unused-ignore]
+            except ImportError as err:
+                msg = "progress=True needs tqdm: pip install 'acloud[progress]'"
+                raise ImportError(msg) from err
+            self._bar = tqdm(total=1, unit="B", unit_scale=True, unit_divisor=1024, leave=False)
+
+    def emit(self) -> None:
+        """Report the current state."""
+        state = self.state
+        if self._callback is not None:
+            self._callback(state)
+        if self._bar is not None:
+            self._bar.total = max(state.bytes_total, 1)
+            self._bar.n = state.bytes_done
+            self._bar.set_postfix_str(
+                f"{state.files_done}/{state.files_total} files", refresh=False
+            )
+            self._bar.refresh()
+
+    def close(self) -> None:
+        """Close the bar, if any."""
+        if self._bar is not None:
+            self._bar.close()
 
 
 # -- the public functions --------------------------------------------------------------
@@ -388,13 +416,18 @@ async def _run(
     delete: bool = False,
     compare: Compare | None = None,
     keys: Iterable[str] | None = None,
+    processes: int | None = None,
     options: dict[str, Any],
 ) -> TransferReport:
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     if compare not in (None, "size+mtime", "checksum"):
         raise ValueError('compare must be "size+mtime" or "checksum"')
+    if processes is not None and processes < 1:
+        raise ValueError("processes must be at least 1")
     started = time.perf_counter()
+    shardable = isinstance(src, str) and isinstance(dst, str) and not (dry_run or delete or keys)
+    workers = _shard_processes(processes, shardable, session is None)
     own = session is None
     if own:
         session = Session(pool_size=max(concurrency * 2, 10))
@@ -402,61 +435,125 @@ async def _run(
     assert session is not None
     try:
         async with _opened(src, session, options) as s, _opened(dst, session, options) as d:
-            engine = _Engine(
-                s, d, session, concurrency=concurrency, progress=progress, dry_run=dry_run
-            )
-            try:
-                existing: dict[str, _Entry] = {}
+            _check_pair(s, d)
+            theirs: set[str] | None = set() if delete else None
+            seen: set[str] = set()
+            wanted = set(keys) if keys is not None else None
+
+            async def source() -> AsyncIterator[tuple[_Entry, bool]]:
                 if compare is not None or delete:
-                    existing = {e.key: e async for e in _entries(d, session)}
-                seen: set[str] = set()
-                wanted = set(keys) if keys is not None else None
+                    pairs = _compared(s, d, compare, session, theirs)
+                else:
+                    pairs = ((e, False) async for e in _entries(s, session))
+                async for entry, current in pairs:
+                    if wanted is None or entry.key in wanted:
+                        seen.add(entry.key)
+                        yield entry, current
 
-                async def source() -> AsyncIterator[_Entry]:
-                    async for entry in _entries(s, session):
-                        if wanted is None or entry.key in wanted:
-                            seen.add(entry.key)
-                            yield entry
+            pairs = source()
+            head: list[tuple[_Entry, bool]] = []
+            if workers > 1:  # sharded once the job proves large, never for a small one
+                async for pair in pairs:
+                    head.append(pair)
+                    if len(head) >= SHARD_THRESHOLD:
+                        break
+            if workers > 1 and len(head) >= SHARD_THRESHOLD:
+                from .shards import shard_locally
 
-                async def skip(entry: _Entry) -> bool:
-                    if compare is None:
-                        return False
-                    return await _up_to_date(entry, existing.get(entry.key), s, d, compare, session)
-
-                await engine.run(source(), skip)
-                for missing in sorted((wanted or set()) - seen):
-                    engine.report.failed[missing] = _not_found(missing)
-                if delete:
-                    extra = sorted(set(existing) - seen)
-                    if not dry_run:
-                        await _delete_all(d, extra, session)
-                    engine.report.deleted = extra
-            finally:
-                engine.close()
+                assert isinstance(src, str)
+                assert isinstance(dst, str)
+                report = await shard_locally(
+                    _chained(head, pairs),
+                    src,
+                    dst,
+                    processes=workers,
+                    concurrency=concurrency,
+                    progress=progress,
+                    options=options,
+                    session=session,
+                )
+            else:
+                engine = _Engine(
+                    s, d, session, concurrency=concurrency, progress=progress, dry_run=dry_run
+                )
+                try:
+                    await engine.run(_chained(head, pairs))
+                finally:
+                    engine.close()
+                report = engine.report
+            for missing in sorted((wanted or set()) - seen):
+                report.failed[missing] = _not_found(missing)
+            if theirs is not None:
+                extra = sorted(theirs - seen)
+                if not dry_run:
+                    await _delete_all(d, extra, session)
+                report.deleted = extra
     finally:
         if own:
             await session.close()
-    report = engine.report
     report.seconds = time.perf_counter() - started
     if raise_on_error and report.failed:
         raise TransferError(report)
     return report
 
 
+def _check_pair(src: Location, dst: Location) -> None:
+    if isinstance(src, FolderLocation) and isinstance(dst, FolderLocation):
+        raise ValueError("copying between two local folders is not a cloud transfer")
+
+
+async def _chained(
+    head: list[tuple[_Entry, bool]], rest: AsyncIterator[tuple[_Entry, bool]]
+) -> AsyncIterator[tuple[_Entry, bool]]:
+    for pair in head:
+        yield pair
+    async for pair in rest:
+        yield pair
+
+
+def _shard_processes(processes: int | None, shardable: bool, own_session: bool) -> int:
+    """How many processes a job may use: ``processes`` when given (shardable jobs only);
+    by default every core, for a job that owns its Session."""
+    if not shardable:
+        return 1
+    if processes is not None:
+        return processes
+    return (os.cpu_count() or 1) if own_session else 1
+
+
 async def _compared(
-    src: Location, dst: Location, compare: Compare, session: Session
+    src: Location,
+    dst: Location,
+    compare: Compare | None,
+    session: Session,
+    theirs: set[str] | None = None,
 ) -> AsyncIterator[tuple[_Entry, bool]]:
     """Each source entry with whether the destination holds it up to date, in one pass
     over both listings side by side (both come in key order), so memory stays flat
     however many objects there are. A listing out of order only costs redundant
-    transfers, never a skipped one."""
-    theirs = _entries(dst, session).__aiter__()
-    there: _Entry | None = await anext(theirs, None)
+    transfers, never a skipped one. ``compare=None`` calls nothing up to date. Every
+    destination key read goes into ``theirs`` when given (the listing is then read to
+    its end): what ``sync(delete=True)`` deletes is ``theirs`` minus the source's keys.
+    """
+    listing = _entries(dst, session).__aiter__()
+
+    async def read() -> _Entry | None:
+        entry = await anext(listing, None)
+        if entry is not None and theirs is not None:
+            theirs.add(entry.key)
+        return entry
+
+    there = await read()
     async for entry in _entries(src, session):
         while there is not None and there.key < entry.key:
-            there = await anext(theirs, None)
+            there = await read()
         match = there if there is not None and there.key == entry.key else None
-        yield entry, await _up_to_date(entry, match, src, dst, compare, session)
+        current = compare is not None and await _up_to_date(
+            entry, match, src, dst, compare, session
+        )
+        yield entry, current
+    while theirs is not None and there is not None:
+        there = await read()
 
 
 async def _transfer_entries(
@@ -471,14 +568,11 @@ async def _transfer_entries(
     started = time.perf_counter()
     engine = _Engine(src, dst, session, concurrency=concurrency, progress=None, dry_run=False)
 
-    async def given() -> AsyncIterator[_Entry]:
+    async def given() -> AsyncIterator[tuple[_Entry, bool]]:
         for entry in entries:
-            yield entry
+            yield entry, False
 
-    async def never(entry: _Entry) -> bool:
-        return False
-
-    await engine.run(given(), never)
+    await engine.run(given())
     engine.report.seconds = time.perf_counter() - started
     return engine.report
 
@@ -528,6 +622,7 @@ async def upload_many(
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: Callable[[TransferProgress], Any] | bool | None = None,
     raise_on_error: bool = False,
+    processes: int | None = None,
     **options: Any,
 ) -> TransferReport:
     """Upload every file below the folder ``src`` to the store location ``dst``.
@@ -543,6 +638,7 @@ async def upload_many(
         concurrency=concurrency,
         progress=progress,
         raise_on_error=raise_on_error,
+        processes=processes,
         options=options,
     )
 
@@ -555,6 +651,7 @@ async def download_many(
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: Callable[[TransferProgress], Any] | bool | None = None,
     raise_on_error: bool = False,
+    processes: int | None = None,
     **options: Any,
 ) -> TransferReport:
     """Download every object below the store location ``src`` into the folder ``dst``.
@@ -570,6 +667,7 @@ async def download_many(
         concurrency=concurrency,
         progress=progress,
         raise_on_error=raise_on_error,
+        processes=processes,
         options=options,
     )
 
@@ -583,6 +681,7 @@ async def copy_many(
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: Callable[[TransferProgress], Any] | bool | None = None,
     raise_on_error: bool = False,
+    processes: int | None = None,
     **options: Any,
 ) -> TransferReport:
     """Copy objects from one store location to another (any two providers).
@@ -599,6 +698,7 @@ async def copy_many(
         progress=progress,
         raise_on_error=raise_on_error,
         keys=keys,
+        processes=processes,
         options=options,
     )
 
@@ -614,6 +714,7 @@ async def sync(
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: Callable[[TransferProgress], Any] | bool | None = None,
     raise_on_error: bool = False,
+    processes: int | None = None,
     **options: Any,
 ) -> TransferReport:
     """Make ``dst`` hold what ``src`` holds: transfer what is missing or different.
@@ -638,5 +739,6 @@ async def sync(
         dry_run=dry_run,
         delete=delete,
         compare=compare,
+        processes=processes,
         options=options,
     )

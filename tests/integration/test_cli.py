@@ -85,6 +85,7 @@ def test_json_report_schema_and_delete(root, tree):
         "seconds",
         "throughput_bytes_per_s",
         "dry_run",
+        "processes",
     }
     assert len(report["ok"]) == 30
     assert report["failed"] == {}

@@ -1,0 +1,234 @@
+"""A transfer cut into batches that run in other processes: the batches' side (one event
+loop and one Session per process, reused by every batch it runs) and the driver's (cut,
+submit, bound what is in flight, merge the reports, aggregate progress).
+
+Two kinds of process run batches: the calling machine's own cores
+(:func:`shard_locally`, which the transfer functions use for large jobs) and the workers
+of a Dask cluster (:mod:`acloud.dask`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import importlib
+import multiprocessing
+import os
+import pickle
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from .._core.errors import AcloudError
+from .._core.session import Session
+from .transfer import ProgressSink, TransferProgress, TransferReport, _Entry, _transfer_entries
+from .url import Location, open_store
+
+T = TypeVar("T")
+#: Objects per batch when a job is sharded across this machine's processes.
+LOCAL_BATCH_SIZE = 500
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    """What every batch carries besides its entries: the two URLs, their options, the
+    name of a credentials provider, and the requests in flight per batch."""
+
+    src: str
+    dst: str
+    options: dict[str, Any]
+    credentials: str | None = None
+    concurrency: int = 16
+
+
+@dataclass
+class BatchReport:
+    """A batch's outcome, in a form that pickles whatever its errors were."""
+
+    ok: list[str] = field(default_factory=list)
+    failed: dict[str, BaseException] = field(default_factory=dict)
+    bytes: int = 0
+    pid: int = 0
+
+
+def provider(name: str) -> Callable[[str], dict[str, Any]]:
+    """The credentials provider ``package.module:function``."""
+    module, sep, attr = name.partition(":")
+    if not sep or not module or not attr:
+        raise ValueError(f"credentials={name!r}: expected 'package.module:function'")
+    fn = getattr(importlib.import_module(module), attr, None)
+    if not callable(fn):
+        raise ValueError(f"credentials={name!r}: {attr!r} is not a function of {module!r}")
+    return fn  # type: ignore[no-any-return]
+
+
+def store_options(job: BatchJob, url: str) -> dict[str, Any]:
+    """The options for one side: the job's, plus what its credentials provider gives."""
+    if job.credentials is None or "://" not in url:
+        return dict(job.options)
+    return {**job.options, **provider(job.credentials)(url)}
+
+
+def _portable(err: BaseException) -> BaseException:
+    """``err`` itself when it survives pickling, else an AcloudError with its text."""
+    with contextlib.suppress(Exception):
+        pickle.loads(pickle.dumps(err))
+        return err
+    return AcloudError(f"{type(err).__name__}: {err}")
+
+
+# -- the batches' side -----------------------------------------------------------------
+class _ProcessLoop:
+    """One event loop (in its own thread) and one Session for this process; every batch
+    the process runs goes there, and the stores it opened stay open for the next."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=self.loop.run_forever, name="acloud-batches", daemon=True)
+        thread.start()
+        self.session = Session()
+        self.run(self.session.open())
+        self.locations: dict[tuple[str, str], Location] = {}
+        atexit.register(self.close)
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    def location(self, url: str, job: BatchJob) -> Location:
+        """The store or folder at ``url``, opened once per process and options."""
+        key = (url, repr(sorted(job.options.items())) + repr(job.credentials))
+        if key not in self.locations:
+            self.locations[key] = open_store(url, session=self.session, **store_options(job, url))
+        return self.locations[key]
+
+    async def transfer(self, job: BatchJob, entries: list[_Entry]) -> BatchReport:
+        src, dst = self.location(job.src, job), self.location(job.dst, job)
+        report = await _transfer_entries(
+            src, dst, entries, self.session, concurrency=job.concurrency
+        )
+        failed = {key: _portable(err) for key, err in report.failed.items()}
+        return BatchReport(report.ok, failed, report.bytes, os.getpid())
+
+    def close(self) -> None:
+        if self.loop.is_running():
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(self.session.close(), self.loop).result(10)
+            self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+_process_loop: _ProcessLoop | None = None
+_process_lock = threading.Lock()
+
+
+def run_batch(job: BatchJob, entries: list[_Entry]) -> BatchReport:
+    """Transfer one batch on this process's loop and Session (blocking: the entry point
+    of a pool process or a Dask task)."""
+    global _process_loop
+    with _process_lock:
+        if _process_loop is None:
+            _process_loop = _ProcessLoop()
+    return _process_loop.run(_process_loop.transfer(job, entries))
+
+
+# -- the driver's side -----------------------------------------------------------------
+async def _batches(
+    pairs: AsyncIterator[tuple[_Entry, bool]], size: int, report: TransferReport
+) -> AsyncIterator[list[_Entry]]:
+    """Batches of the entries that are not up to date (the others go to ``skipped``)."""
+    batch: list[_Entry] = []
+    async for entry, current in pairs:
+        if current:
+            report.skipped.append(entry.key)
+            continue
+        batch.append(entry)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def drive(
+    pairs: AsyncIterator[tuple[_Entry, bool]],
+    submit: Callable[[list[_Entry]], Awaitable[BatchReport]],
+    *,
+    batch_size: int,
+    max_pending: int,
+    progress: Callable[[TransferProgress], Any] | bool | None,
+) -> TransferReport:
+    """Cut ``(entry, up to date)`` pairs into batches, ``submit`` each (at most
+    ``max_pending`` at a time) and merge what they report. A batch that raises cancels
+    the others and the error propagates."""
+    report = TransferReport()
+    sink = ProgressSink(progress)
+    state = sink.state
+    pending: dict[asyncio.Future[BatchReport], list[_Entry]] = {}
+    pids: set[int] = set()
+
+    async def collect(keep: int) -> None:
+        while len(pending) > keep:
+            done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for future in done:
+                batch = pending.pop(future)
+                part = future.result()
+                report.ok.extend(part.ok)
+                report.failed.update(part.failed)
+                report.bytes += part.bytes
+                pids.add(part.pid)
+                state.files_done += len(batch)
+                state.bytes_done += sum(e.size for e in batch)
+            sink.emit()
+
+    try:
+        async for batch in _batches(pairs, batch_size, report):
+            pending[asyncio.ensure_future(submit(batch))] = batch
+            state.files_total += len(batch)
+            state.bytes_total += sum(e.size for e in batch)
+            await collect(max_pending - 1)
+        state.listing_done = True
+        sink.emit()
+        await collect(0)
+    finally:
+        for future in pending:
+            future.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        sink.close()
+    report.processes = max(len(pids), 1)
+    return report
+
+
+async def shard_locally(
+    pairs: AsyncIterator[tuple[_Entry, bool]],
+    src: str,
+    dst: str,
+    *,
+    processes: int,
+    concurrency: int,
+    progress: Callable[[TransferProgress], Any] | bool | None,
+    options: dict[str, Any],
+    session: Session,
+) -> TransferReport:
+    """Run a transfer's batches on ``processes`` processes of this machine, each with its
+    own loop and pool. Cancelled, it cancels the batches not started and waits for the
+    ones running (a few hundred objects at most), so nothing is left half-written."""
+    job = BatchJob(src, dst, dict(options), None, concurrency)
+    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+    loop = asyncio.get_running_loop()
+    try:
+
+        def submit(batch: list[_Entry]) -> Awaitable[BatchReport]:
+            return loop.run_in_executor(pool, run_batch, job, batch)
+
+        return await drive(
+            pairs,
+            submit,
+            batch_size=LOCAL_BATCH_SIZE,
+            max_pending=2 * processes,
+            progress=progress,
+        )
+    finally:
+        await asyncio.shield(session.run_blocking(pool.shutdown, True, cancel_futures=True))

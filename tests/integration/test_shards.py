@@ -1,0 +1,115 @@
+"""Large bulk jobs sharded across this machine's processes (acloud.storage.shards): the
+same results as in one process, the switch by size, progress aggregated, cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+
+import pytest
+
+import acloud
+from acloud.storage import shards, transfer
+
+from ..servers import moto_reset
+
+pytestmark = pytest.mark.integration
+
+
+def _files(root, count: int) -> dict[str, bytes]:
+    made = {}
+    for i in range(count):
+        key = f"d{i % 7}/f{i:05d}.bin"
+        data = os.urandom(i % 3000)
+        path = root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        made[key] = data
+    return made
+
+
+def _read(root) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and ".acloud" not in p.parts
+    }
+
+
+@pytest.fixture
+def small_threshold(monkeypatch):
+    monkeypatch.setattr(transfer, "SHARD_THRESHOLD", 300)
+    monkeypatch.setattr(shards, "LOCAL_BATCH_SIZE", 50)
+
+
+async def test_upload_and_download_sharded_over_two_processes(
+    tmp_path, moto_endpoint, small_threshold
+):
+    made = _files(tmp_path / "src", 1200)
+    url = f"s3://shards/x/?endpoint={moto_endpoint}&addressing=path"
+    async with acloud.open_store(url) as loc:
+        await loc.client.create_bucket(loc.bucket)
+    try:
+        seen = []
+        up = await acloud.upload_many(
+            tmp_path / "src", url, processes=2, progress=seen.append, raise_on_error=True
+        )
+        assert up.processes == 2
+        assert sorted(up.ok) == sorted(made)
+        assert (seen[-1].files_done, seen[-1].files_total) == (1200, 1200)
+        assert seen[-1].bytes_done == sum(len(d) for d in made.values())
+        down = await acloud.download_many(url, tmp_path / "back", processes=2)
+        assert (down.processes, len(down.ok), down.failed) == (2, 1200, {})
+        assert _read(tmp_path / "back") == made
+        again = await acloud.sync(tmp_path / "src", url, processes=2)
+        assert (again.ok, len(again.skipped)) == ([], 1200)
+    finally:
+        moto_reset(moto_endpoint)
+
+
+async def test_the_switch_is_the_size_of_the_job(tmp_path, small_threshold):
+    cores = os.cpu_count() or 1
+    store = f"local://b/?root={tmp_path / 'store'}"
+    async with acloud.open_store(store) as loc:
+        await loc.client.create_bucket("b")
+    _files(tmp_path / "few", 299)
+    few = await acloud.upload_many(tmp_path / "few", store)
+    assert (few.processes, len(few.ok)) == (1, 299)
+
+    made = _files(tmp_path / "many", 900)
+    many = await acloud.upload_many(tmp_path / "many", store)
+    assert many.processes > 1 if cores > 1 else many.processes == 1
+    assert sorted(many.ok) == sorted(made)
+    assert _read(tmp_path / "store" / "b") == made  # "few" were the first 299 keys of these
+
+    async with acloud.Session() as cloud:  # a caller's Session: the job stays on it
+        copy = f"local://b/copy/?root={tmp_path / 'store'}"
+        kept = await acloud.sync(tmp_path / "many", copy, session=cloud)
+    assert (kept.processes, len(kept.ok)) == (1, 900)
+
+
+async def test_cancelling_a_sharded_job_leaves_whole_objects_and_no_process(
+    tmp_path, small_threshold
+):
+    made = _files(tmp_path / "src", 3000)
+    store = f"local://b/?root={tmp_path / 'store'}"
+    async with acloud.open_store(store) as loc:
+        await loc.client.create_bucket("b")
+    started = asyncio.Event()
+
+    def on_progress(state) -> None:
+        if state.files_done:
+            started.set()
+
+    job = asyncio.ensure_future(
+        acloud.upload_many(tmp_path / "src", store, processes=2, progress=on_progress)
+    )
+    await asyncio.wait_for(started.wait(), 60)
+    job.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await job
+    assert multiprocessing.active_children() == []
+    stored = _read(tmp_path / "store" / "b")
+    assert 0 < len(stored) < len(made)
+    assert all(made[key] == data for key, data in stored.items())  # each one whole
