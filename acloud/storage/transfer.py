@@ -34,6 +34,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import pickle
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -427,7 +428,7 @@ async def _run(
         raise ValueError("processes must be at least 1")
     started = time.perf_counter()
     shardable = isinstance(src, str) and isinstance(dst, str) and not (dry_run or delete or keys)
-    workers = _shard_processes(processes, shardable, session is None)
+    workers = _shard_processes(processes, shardable, session is None, options)
     own = session is None
     if own:
         session = Session(pool_size=max(concurrency * 2, 10))
@@ -511,10 +512,22 @@ async def _chained(
         yield pair
 
 
-def _shard_processes(processes: int | None, shardable: bool, own_session: bool) -> int:
+def _shard_processes(
+    processes: int | None, shardable: bool, own_session: bool, options: dict[str, Any]
+) -> int:
     """How many processes a job may use: ``processes`` when given (shardable jobs only);
-    by default every core, for a job that owns its Session."""
-    if not shardable:
+    by default every core, for a job that owns its Session. Options that cannot travel
+    to another process (credentials objects refuse pickling) keep the job here."""
+    if not shardable or processes == 1:
+        return 1
+    try:
+        pickle.dumps(options)
+    except Exception as err:
+        if processes is not None:
+            raise ValueError(
+                f"processes={processes}: these store options cannot go to other processes "
+                f"({err}); give credentials through the environment"
+            ) from err
         return 1
     if processes is not None:
         return processes

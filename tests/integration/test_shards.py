@@ -113,3 +113,20 @@ async def test_cancelling_a_sharded_job_leaves_whole_objects_and_no_process(
     stored = _read(tmp_path / "store" / "b")
     assert 0 < len(stored) < len(made)
     assert all(made[key] == data for key, data in stored.items())  # each one whole
+
+
+async def test_credentials_objects_keep_a_job_in_this_process(tmp_path, small_threshold):
+    made = _files(tmp_path / "src", 400)
+    store = f"local://b/?root={tmp_path / 'store'}"
+    async with acloud.open_store(store) as loc:
+        await loc.client.create_bucket("b")
+    secret = {"root": str(tmp_path / "store"), "token": acloud.Secret("s3cr3t")}
+    with pytest.raises(ValueError, match="cannot go to other processes"):
+        await acloud.upload_many(tmp_path / "src", "local://b/", processes=2, **secret)
+    assert transfer._shard_processes(None, True, True, secret) == 1
+    plain = {"root": secret["root"]}
+    assert transfer._shard_processes(None, True, True, plain) == (os.cpu_count() or 1)
+    assert transfer._shard_processes(None, True, False, plain) == 1  # the caller's Session
+    assert transfer._shard_processes(None, False, True, plain) == 1  # delete, dry_run, keys
+    report = await acloud.upload_many(tmp_path / "src", store, processes=1)
+    assert (report.processes, len(report.ok)) == (1, len(made))
