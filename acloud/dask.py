@@ -49,12 +49,12 @@ from .storage.shards import BatchJob, BatchReport, drive, provider, run_batch, s
 from .storage.transfer import (
     DEFAULT_CONCURRENCY,
     Compare,
-    TransferError,
     TransferProgress,
     TransferReport,
     _check_pair,
     _compared,
     _Entry,
+    _finished,
     _opened,
 )
 from .storage.url import FolderLocation
@@ -221,7 +221,4 @@ async def transfer_distributed(
     finally:
         if own:
             await driver.close()
-    report.seconds = time.perf_counter() - started
-    if raise_on_error and report.failed:
-        raise TransferError(report)
-    return report
+    return _finished(report, started, raise_on_error)

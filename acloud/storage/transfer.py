@@ -492,6 +492,11 @@ async def _run(
     finally:
         if own:
             await session.close()
+    return _finished(report, started, raise_on_error)
+
+
+def _finished(report: TransferReport, started: float, raise_on_error: bool) -> TransferReport:
+    """Stamp the wall time; raise TransferError for failed items when asked."""
     report.seconds = time.perf_counter() - started
     if raise_on_error and report.failed:
         raise TransferError(report)
