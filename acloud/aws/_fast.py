@@ -408,8 +408,9 @@ def _quick_list(raw: bytes) -> dict[str, Any] | None:
         return None
     contents = _CONTENTS.findall(raw)
     prefixes = _PREFIXES.findall(raw)
-    for found, tag in ((contents, b"Contents"), (prefixes, b"CommonPrefixes")):
-        if not len(found) == raw.count(b"<" + tag + b">") == raw.count(b"</" + tag + b">"):
+    for found, element in ((contents, b"Contents"), (prefixes, b"CommonPrefixes")):
+        opened, closed = raw.count(b"<" + element + b">"), raw.count(b"</" + element + b">")
+        if not len(found) == opened == closed:
             return None
     top = {tag.decode(): _text(value) for tag, value in _TOP.findall(raw)}
     out: dict[str, Any] = {

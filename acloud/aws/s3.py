@@ -37,7 +37,7 @@ from .._core.paging import Page
 from .._core.retry import RetryPolicy
 from .._core.secrets import Secret, redact_in_sdk_logs
 from .._core.session import Session
-from ..storage.base import BucketInfo, ObjectInfo, StorageClient, byte_range
+from ..storage.base import BucketInfo, ObjectInfo, StorageClient, byte_range, listed_object
 from ..storage.checksums import md5_of, off_loop
 from ..storage.payload import Payload
 from ._errors import error_for_code, translating
@@ -518,18 +518,15 @@ class S3Client(StorageClient):
             params["ContinuationToken"] = token
         resp = await self._call("list_objects_v2", **params)
         items = [
-            ObjectInfo(
-                key=o["Key"],
-                size=int(o.get("Size", 0)),
-                etag=_etag(o.get("ETag")),
-                last_modified=o.get("LastModified"),
+            listed_object(
+                o["Key"], int(o.get("Size", 0)), _etag(o.get("ETag")), o.get("LastModified")
             )
             for o in resp.get("Contents", [])
         ]
-        items += [
-            ObjectInfo(key=p["Prefix"], is_prefix=True) for p in resp.get("CommonPrefixes", [])
-        ]
-        items.sort(key=lambda i: i.key.encode())
+        prefixes = resp.get("CommonPrefixes")
+        if prefixes:  # S3 lists objects in key order, and prefixes apart: merge them
+            items += [ObjectInfo(key=p["Prefix"], is_prefix=True) for p in prefixes]
+            items.sort(key=lambda i: i.key.encode())
         nxt = resp.get("NextContinuationToken") if resp.get("IsTruncated") else None
         return Page(items, nxt, raw=resp)
 

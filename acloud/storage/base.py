@@ -26,6 +26,7 @@ import re
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, ClassVar, Literal, overload
 
 from .._core.client import AsyncClient
@@ -70,6 +71,31 @@ class ObjectInfo:
     is_prefix: bool = False
     version: str | None = None
     content_md5: str | None = None
+
+
+_NO_METADATA: Mapping[str, str] = MappingProxyType({})
+
+
+def listed_object(
+    key: str, size: int, etag: str | None, last_modified: datetime | None
+) -> ObjectInfo:
+    """The ObjectInfo of a listing entry (no content type, metadata or version), built
+    without the frozen dataclass's ``__init__``: a page holds a thousand of them, and
+    this is about five times faster. Equal to ``ObjectInfo(key, size, etag, last_modified)``.
+    """
+    info = object.__new__(ObjectInfo)
+    info.__dict__.update(
+        key=key,
+        size=size,
+        etag=etag,
+        last_modified=last_modified,
+        content_type=None,
+        metadata=_NO_METADATA,
+        is_prefix=False,
+        version=None,
+        content_md5=None,
+    )
+    return info
 
 
 @dataclass(frozen=True)

@@ -128,3 +128,19 @@ def test_a_damaged_page_is_a_typed_error_not_a_short_listing(raw, error):
     assert _fast._quick_list(raw) is None
     with pytest.raises(error):
         asyncio.run(_fast._list_answer(_Resp(raw)))
+
+
+def test_listed_object_equals_the_dataclass_it_builds_faster():
+    import dataclasses
+    from datetime import datetime, timezone
+
+    from acloud.storage.base import ObjectInfo, listed_object
+
+    when = datetime(2026, 11, 23, tzinfo=timezone.utc)
+    fast, slow = listed_object("a/b", 3, "e", when), ObjectInfo("a/b", 3, "e", when)
+    assert fast == slow
+    assert vars(fast).keys() == {f.name for f in dataclasses.fields(ObjectInfo)}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.size = 4  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        fast.metadata["x"] = "y"  # type: ignore[index]
