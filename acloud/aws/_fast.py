@@ -5,9 +5,11 @@ model, running the endpoint rules and parsing the response into a model-shaped d
 SigV4 itself is a small part. For GetObject (incl. ranges), HeadObject, PutObject,
 UploadPart, ListObjectsV2, DeleteObject and DeleteObjects called with the parameters
 :class:`~acloud.aws.S3Client` uses, this module builds the request itself, signs it with
-botocore's own :class:`~botocore.auth.S3SigV4Auth` using the aiobotocore client's
-credentials (refreshed the same way), sends it on the shared pool and parses the XML with
-ElementTree. It answers with the same dict shape as aiobotocore, so the rest of S3Client
+botocore's own :class:`~botocore.auth.S3SigV4Auth` (over a light request object instead
+of an ``AWSRequest``, whose email-module headers cost most of a signature) using the
+aiobotocore client's credentials (refreshed the same way), sends it on the shared pool
+and parses the XML: a listing page in S3's own shape with two regular expressions
+checked against the page, anything else with ElementTree. It answers with the same dict shape as aiobotocore, so the rest of S3Client
 does not know which path served it. Anything else stays on aiobotocore.
 
 Addressing is botocore's: the base URL of each bucket (virtual-host or path style, the
@@ -32,8 +34,13 @@ from urllib.parse import quote, unquote_plus, urlsplit
 from xml.sax.saxutils import escape
 
 import aiohttp
-from botocore.auth import EMPTY_SHA256_HASH, UNSIGNED_PAYLOAD, S3SigV4Auth
-from botocore.awsrequest import AWSRequest
+from botocore.auth import (
+    EMPTY_SHA256_HASH,
+    SIGNED_HEADERS_BLACKLIST,
+    UNSIGNED_PAYLOAD,
+    S3SigV4Auth,
+)
+from multidict import CIMultiDict
 from yarl import URL
 
 from .._core.errors import (
@@ -110,16 +117,47 @@ def _xml(raw: bytes) -> ET.Element:
     return root
 
 
+class _Request:
+    """What botocore's signer reads and writes of a request. An ``AWSRequest`` keeps its
+    headers in an ``email.message`` object, whose every access parses and sanitizes:
+    that was most of a signature's cost."""
+
+    __slots__ = ("context", "data", "headers", "method", "params", "url")
+
+    def __init__(self, method: str, url: str, headers: Mapping[str, str], data: Any) -> None:
+        self.method, self.url, self.data = method, url, data
+        self.headers: CIMultiDict[str] = CIMultiDict(headers)
+        self.context: dict[str, Any] = {}
+        self.params: dict[str, Any] = {}
+
+
+class _SignedHeaders(dict[str, str]):
+    """The headers to sign, lower-cased, as botocore's ``canonical_headers`` reads them."""
+
+    def get_all(self, name: str) -> list[str]:
+        return [self[name]]
+
+
 class _Signer(S3SigV4Auth):  # type: ignore[misc]
-    """botocore's S3 SigV4 signer, keeping its derived signing key for the day (botocore
-    derives it again, with four HMACs, for every request)."""
+    """botocore's S3 SigV4 signer, over a :class:`_Request`, keeping its derived signing
+    key for the day (botocore derives it again, with four HMACs, for every request)."""
+
+    def headers_to_sign(self, request: _Request) -> _SignedHeaders:
+        signed = _SignedHeaders()
+        for name, value in request.headers.items():
+            lower = name.lower()
+            if lower not in SIGNED_HEADERS_BLACKLIST:
+                signed[lower] = value
+        if "host" not in signed:
+            signed["host"] = _host_of(request.url)
+        return signed
 
     def __init__(self, credentials: Any, region: str) -> None:
         super().__init__(credentials, "s3", region)
         self._day = ""
         self._key = b""
 
-    def signature(self, string_to_sign: str, request: AWSRequest) -> str:
+    def signature(self, string_to_sign: str, request: _Request) -> str:
         day = request.context["timestamp"][0:8]
         if day != self._day:
             key = self._sign(f"AWS4{self.credentials.secret_key}".encode(), day)
@@ -129,7 +167,7 @@ class _Signer(S3SigV4Auth):  # type: ignore[misc]
         signed: str = self._sign(self._key, string_to_sign, hex=True)
         return signed
 
-    def payload(self, request: AWSRequest) -> str:
+    def payload(self, request: _Request) -> str:
         # botocore prepares the whole request to get at its body (``request.body``) and
         # hashes a file-like body by reading copies of it; the data is at hand, uncopied.
         if not self._should_sha256_sign_payload(request):
@@ -211,7 +249,7 @@ class FastPath:
     async def _request(
         self, method: str, url: str, host: str, region: str, headers: dict[str, str], body: Any
     ) -> aiohttp.ClientResponse:
-        request = AWSRequest(method=method, url=url, headers={"Host": host, **headers}, data=body)
+        request = _Request(method, url, {"Host": host, **headers}, body)
         credentials = self._client._request_signer._credentials
         if credentials is not None:
             if isinstance(body, PartBody):

@@ -221,7 +221,15 @@ class StorageClient(AsyncClient, abc.ABC):
         return checked
 
     def _check(self, bucket: str, key: str | None = None) -> None:
-        self._validate_bucket(bucket)
+        # A bucket name is checked once per client: S3's check alone (a regex and an
+        # IP-address parse) cost more than signing a request.
+        known: set[str] | None = self.__dict__.get("_valid_buckets")
+        if known is None or type(bucket) is not str or bucket not in known:
+            self._validate_bucket(bucket)
+            if known is None:
+                known = self.__dict__["_valid_buckets"] = set()
+            if len(known) < 256:
+                known.add(bucket)
         if key is not None:
             self._validate_key(key)
 

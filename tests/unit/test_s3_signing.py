@@ -1,0 +1,49 @@
+"""The fast path signs with botocore's S3SigV4Auth over a light request object: the same
+headers and signature as botocore signing an AWSRequest, request for request."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from botocore import auth
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import ReadOnlyCredentials
+
+from acloud.aws._fast import _Request, _Signer
+
+NOW = datetime.datetime(2026, 12, 2, 7, 30, 15)
+CASES = [
+    ("GET", "https://b.s3.eu-west-1.amazonaws.com/k%20ey/%C3%A9", {"Range": "bytes=0-9"}, b""),
+    (
+        "PUT",
+        "http://127.0.0.1:9000/bucket/a%2Bb/c%3Fd",
+        {
+            "Content-MD5": "1B2M2Y8AsgTpgAmY7PhCfg==",
+            "Content-Type": "text/plain; charset=utf-8",
+            "x-amz-meta-owner": "Zoë  spaced",
+            "If-None-Match": "*",
+        },
+        b"hello",
+    ),
+    ("GET", "http://127.0.0.1:9000/bucket?list-type=2&prefix=a%2Fb&encoding-type=url", {}, b""),
+    ("DELETE", "https://b.s3.amazonaws.com/x", {"User-Agent": "not signed", "Expect": "x"}, b""),
+    ("HEAD", "https://s3.amazonaws.com/b/x?versionId=3", {"If-Match": '"e"'}, b""),
+]
+
+
+@pytest.mark.parametrize("token", [None, "session-token-value"])
+@pytest.mark.parametrize(("method", "url", "headers", "body"), CASES)
+def test_the_light_request_is_signed_exactly_as_botocore_signs(
+    monkeypatch, token, method, url, headers, body
+):
+    monkeypatch.setattr(auth, "get_current_datetime", lambda: NOW)
+    creds = ReadOnlyCredentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", token)
+    host = url.split("/")[2]
+    reference = AWSRequest(method=method, url=url, headers={"Host": host, **headers}, data=body)
+    S3SigV4Auth(creds, "s3", "eu-west-1").add_auth(reference)
+    light = _Request(method, url, {"Host": host, **headers}, body)
+    _Signer(creds, "eu-west-1").add_auth(light)
+    assert dict(light.headers.items()) == dict(reference.headers.items())
+    assert light.headers["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
