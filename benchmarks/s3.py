@@ -13,10 +13,12 @@ Workloads (issue #9; the 20,000-object bulk run is issue #12's):
       upload_many/download_many and the peers' bulk idioms: files/s, MB/s, peak RSS
   w6  bulk: 20,000 x 4 KiB files, as w5 (full run only)
 
-Contenders alternate round by round in one process (A B C, B C A, ...), after a warm-up
-round. aioboto3 pins an older aiobotocore than acloud needs, so it cannot share acloud's
-environment: set ACLOUD_BENCH_AIOBOTO3_PYTHON to a Python that has aioboto3 installed and
-its rounds run in that interpreter (this file imports nothing of acloud at module level).
+Contenders alternate round by round (A B C, B C A, ...), after a warm-up round, each
+round in a fresh interpreter that loads only that contender's library
+(ACLOUD_BENCH_SHARED_PROCESS=1: all in this process). aioboto3 pins an older aiobotocore
+than acloud needs, so it cannot share acloud's environment: set
+ACLOUD_BENCH_AIOBOTO3_PYTHON to a Python that has aioboto3 installed and its rounds run in
+that interpreter (this file imports nothing of acloud at module level).
 RSS growth is how far the process's high-water mark rose above its RSS at the start of the
 measured run (the mark is reset first).
 """
@@ -587,6 +589,13 @@ def _run_elsewhere(python: str, workload: Workload, name: str, endpoint: str) ->
     return figures
 
 
+#: Each S3 contender runs each round in a fresh interpreter, holding only its own library,
+#: as an application does: in one shared process, every contender's garbage collections
+#: also walk the modules and objects the others left. ACLOUD_BENCH_SHARED_PROCESS=1
+#: runs them all in this process instead.
+ISOLATE = os.environ.get("ACLOUD_BENCH_SHARED_PROCESS") != "1"
+
+
 def available(name: str) -> str | None:
     """Why a contender cannot run here, or None."""
     module = {"aiobotocore": "aiobotocore", "obstore": "obstore", "s3fs": "s3fs"}.get(name)
@@ -654,6 +663,8 @@ def run_workload(
         for name in names[shift:] + names[:shift]:
             if name == "aioboto3":
                 figures = _run_elsewhere(python, w, name, endpoint)
+            elif drivers is DRIVERS and ISOLATE:
+                figures = _run_elsewhere(sys.executable, w, name, endpoint)
             else:
                 figures = _run_here(w, drivers[name], endpoint)
             shown = ", ".join(f"{k} {v:,.2f}" for k, v in figures.items())
