@@ -9,8 +9,9 @@ botocore's own :class:`~botocore.auth.S3SigV4Auth` (over a light request object 
 of an ``AWSRequest``, whose email-module headers cost most of a signature) using the
 aiobotocore client's credentials (refreshed the same way), sends it on the shared pool
 and parses the XML: a listing page in S3's own shape with two regular expressions
-checked against the page, anything else with ElementTree. It answers with the same dict shape as aiobotocore, so the rest of S3Client
-does not know which path served it. Anything else stays on aiobotocore.
+checked against the page, anything else with ElementTree. It answers with the same dict
+shape as aiobotocore, so the rest of S3Client does not know which path served it.
+Anything else stays on aiobotocore.
 
 Addressing is botocore's: the base URL of each bucket (virtual-host or path style, the
 signing region) is read once from a URL presigned by the aiobotocore client, so the

@@ -26,7 +26,6 @@ import re
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import MappingProxyType
 from typing import Any, ClassVar, Literal, overload
 
 from .._core.client import AsyncClient
@@ -73,9 +72,6 @@ class ObjectInfo:
     content_md5: str | None = None
 
 
-_NO_METADATA: Mapping[str, str] = MappingProxyType({})
-
-
 def listed_object(
     key: str, size: int, etag: str | None, last_modified: datetime | None
 ) -> ObjectInfo:
@@ -90,7 +86,7 @@ def listed_object(
         etag=etag,
         last_modified=last_modified,
         content_type=None,
-        metadata=_NO_METADATA,
+        metadata={},
         is_prefix=False,
         version=None,
         content_md5=None,

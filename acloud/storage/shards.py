@@ -133,6 +133,12 @@ def run_batch(job: BatchJob, entries: list[_Entry]) -> BatchReport:
     return _process_loop.run(_process_loop.transfer(job, entries))
 
 
+def run_pickled(payload: bytes) -> BatchReport:
+    """:func:`run_batch` for a pool process, its arguments pickled by the caller."""
+    job, entries = pickle.loads(payload)
+    return run_batch(job, entries)
+
+
 # -- the driver's side -----------------------------------------------------------------
 async def _batches(
     pairs: AsyncIterator[tuple[_Entry, bool]], size: int, report: TransferReport
@@ -221,7 +227,10 @@ async def shard_locally(
     try:
 
         def submit(batch: list[_Entry]) -> Awaitable[BatchReport]:
-            return loop.run_in_executor(pool, run_batch, job, batch)
+            # Pickled here: an argument that cannot be pickled then raises in this call,
+            # rather than in the pool's feeder thread, where it leaves the pool unable
+            # to shut down.
+            return loop.run_in_executor(pool, run_pickled, pickle.dumps((job, batch)))
 
         return await drive(
             pairs,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import pickle
 
 import pytest
 
@@ -130,3 +131,35 @@ async def test_credentials_objects_keep_a_job_in_this_process(tmp_path, small_th
     assert transfer._shard_processes(None, False, True, plain) == 1  # delete, dry_run, keys
     report = await acloud.upload_many(tmp_path / "src", store, processes=1)
     assert (report.processes, len(report.ok)) == (1, len(made))
+
+
+async def test_a_batch_that_cannot_be_pickled_fails_at_once_and_leaves_no_process(
+    tmp_path, monkeypatch
+):
+    from acloud.storage.transfer import _Entry
+
+    monkeypatch.setattr(shards, "LOCAL_BATCH_SIZE", 1)
+    (tmp_path / "f").write_bytes(b"x")
+
+    async def pairs():
+        for i in range(6):
+            yield _Entry("f", 1, None), False
+            if i == 2:
+                yield _Entry("k", 1, None, listed=lambda: None), False  # type: ignore[arg-type]
+
+    async with acloud.Session() as cloud:
+        with pytest.raises((TypeError, AttributeError, pickle.PicklingError)):
+            await asyncio.wait_for(
+                shards.shard_locally(
+                    pairs(),
+                    str(tmp_path),
+                    f"local://b/?root={tmp_path}",
+                    processes=2,
+                    concurrency=4,
+                    progress=None,
+                    options={},
+                    session=cloud,
+                ),
+                60,
+            )
+    assert multiprocessing.active_children() == []
