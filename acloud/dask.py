@@ -49,6 +49,7 @@ from .storage.shards import BatchJob, BatchReport, drive, provider, run_batch, s
 from .storage.transfer import (
     DEFAULT_CONCURRENCY,
     Compare,
+    ProgressSink,
     TransferProgress,
     TransferReport,
     _check_pair,
@@ -208,13 +209,18 @@ async def transfer_distributed(
             _opened(dst_url, driver, dst_opts) as dst,
         ):
             _check_pair(src, dst)
-            report = await drive(
-                _compared(src, dst, compare, driver),
-                submit,
-                batch_size=batch_size,
-                max_pending=max_pending,
-                progress=progress,
-            )
+            sink = ProgressSink(progress)
+            try:
+                report = await drive(
+                    _compared(src, dst, compare, driver),
+                    submit,
+                    batch_size=batch_size,
+                    max_pending=max_pending,
+                    sink=sink,
+                )
+            finally:
+                sink.close()
+            report.processes = max(report.processes, 1)
             if isinstance(dst, FolderLocation):
                 swept = report.ok + list(report.failed)
                 await driver.run_blocking(_sweep_temp_files, dst.path, swept)

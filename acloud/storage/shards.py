@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from .._core.errors import AcloudError
 from .._core.session import Session
-from .transfer import ProgressSink, TransferProgress, TransferReport, _Entry, _transfer_entries
+from .transfer import ProgressSink, TransferReport, _Entry, _transfer_entries
 from .url import Location, open_store
 
 T = TypeVar("T")
@@ -163,13 +163,14 @@ async def drive(
     *,
     batch_size: int,
     max_pending: int,
-    progress: Callable[[TransferProgress], Any] | bool | None,
+    sink: ProgressSink,
 ) -> TransferReport:
     """Cut ``(entry, up to date)`` pairs into batches, ``submit`` each (at most
-    ``max_pending`` at a time) and merge what they report. A batch that raises cancels
-    the others and the error propagates."""
+    ``max_pending`` at a time) and merge what they report, progress going to ``sink``
+    (the caller's: it may count work of its own too). A batch that raises cancels the
+    others and the error propagates. ``processes`` in the report counts the processes
+    that ran batches."""
     report = TransferReport()
-    sink = ProgressSink(progress)
     state = sink.state
     pending: dict[asyncio.Future[BatchReport], list[_Entry]] = {}
     pids: set[int] = set()
@@ -202,8 +203,7 @@ async def drive(
             future.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
-        sink.close()
-    report.processes = max(len(pids), 1)
+    report.processes = len(pids)
     return report
 
 
@@ -214,7 +214,7 @@ async def shard_locally(
     *,
     processes: int,
     concurrency: int,
-    progress: Callable[[TransferProgress], Any] | bool | None,
+    sink: ProgressSink,
     options: dict[str, Any],
     session: Session,
 ) -> TransferReport:
@@ -237,7 +237,7 @@ async def shard_locally(
             submit,
             batch_size=LOCAL_BATCH_SIZE,
             max_pending=2 * processes,
-            progress=progress,
+            sink=sink,
         )
     finally:
         await asyncio.shield(session.run_blocking(pool.shutdown, True, cancel_futures=True))

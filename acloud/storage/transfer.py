@@ -30,6 +30,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import hashlib
 import logging
@@ -257,6 +258,7 @@ class _Engine:
         self.report = TransferReport(dry_run=dry_run)
         self.progress = ProgressSink(progress)
         self.state = self.progress.state
+        self.more_to_list = False  # the listing goes on elsewhere (sharded) after this run
 
     def _emit(self) -> None:
         self.progress.emit()
@@ -329,7 +331,7 @@ class _Engine:
                 self.state.files_total += 1
                 self.state.bytes_total += entry.size
                 yield self._item(entry)
-            self.state.listing_done = True
+            self.state.listing_done = not self.more_to_list
             self._emit()
 
         # The budget bounds requests; this bounds items waiting for it (memory of the queue).
@@ -451,37 +453,19 @@ async def _run(
                         seen.add(entry.key)
                         yield entry, current
 
-            pairs = source()
-            head: list[tuple[_Entry, bool]] = []
-            if workers > 1:  # sharded once the job proves large, never for a small one
-                async for pair in pairs:
-                    head.append(pair)
-                    if len(head) >= SHARD_THRESHOLD:
-                        break
-            if workers > 1 and len(head) >= SHARD_THRESHOLD:
-                from .shards import shard_locally
-
-                assert isinstance(src, str)
-                assert isinstance(dst, str)
-                report = await shard_locally(
-                    _chained(head, pairs),
-                    src,
-                    dst,
-                    processes=workers,
-                    concurrency=concurrency,
-                    progress=progress,
-                    options=options,
-                    session=session,
-                )
-            else:
-                engine = _Engine(
-                    s, d, session, concurrency=concurrency, progress=progress, dry_run=dry_run
-                )
-                try:
-                    await engine.run(_chained(head, pairs))
-                finally:
-                    engine.close()
-                report = engine.report
+            engine = _Engine(
+                s, d, session, concurrency=concurrency, progress=progress, dry_run=dry_run
+            )
+            try:
+                if workers > 1:
+                    assert isinstance(src, str)
+                    assert isinstance(dst, str)
+                    report = await _here_then_shards(engine, source(), (src, dst, workers, options))
+                else:
+                    await engine.run(source())
+                    report = engine.report
+            finally:
+                engine.close()
             for missing in sorted((wanted or set()) - seen):
                 report.failed[missing] = _not_found(missing)
             if theirs is not None:
@@ -506,6 +490,81 @@ def _finished(report: TransferReport, started: float, raise_on_error: bool) -> T
 def _check_pair(src: Location, dst: Location) -> None:
     if isinstance(src, FolderLocation) and isinstance(dst, FolderLocation):
         raise ValueError("copying between two local folders is not a cloud transfer")
+
+
+async def _here_then_shards(
+    engine: _Engine,
+    pairs: AsyncIterator[tuple[_Entry, bool]],
+    shard: tuple[str, str, int, dict[str, Any]],
+) -> TransferReport:
+    """Start in this process at once; shard if the job proves large.
+
+    The listing is read ahead of this process's engine, which takes entries as they
+    come. Once the listing reaches :data:`SHARD_THRESHOLD` entries, the engine takes no
+    more and finishes what it started. The entries it did not take, and the rest of the
+    listing, go to ``processes`` worker processes. One report and one progress count
+    both."""
+    src, dst, processes, options = shard
+    ahead: collections.deque[tuple[_Entry, bool]] = collections.deque()
+    arrived, large = asyncio.Event(), asyncio.Event()
+    listed = False
+
+    async def read_ahead() -> None:
+        nonlocal listed
+        count = 0
+        async for pair in pairs:
+            ahead.append(pair)
+            arrived.set()
+            count += 1
+            if count >= SHARD_THRESHOLD:
+                engine.more_to_list = True
+                large.set()
+                return
+        listed = True
+        arrived.set()
+
+    async def taken() -> AsyncIterator[tuple[_Entry, bool]]:
+        while True:
+            if large.is_set() or (listed and not ahead):
+                return
+            if ahead:
+                yield ahead.popleft()
+                continue
+            arrived.clear()
+            await arrived.wait()
+
+    reader = asyncio.ensure_future(read_ahead())
+    here = asyncio.ensure_future(engine.run(taken()))
+    rest: TransferReport | None = None
+    try:
+        await reader
+        if large.is_set():
+            from .shards import shard_locally
+
+            rest = await shard_locally(
+                _chained(list(ahead), pairs),
+                src,
+                dst,
+                processes=processes,
+                concurrency=engine.budget.capacity,
+                sink=engine.progress,
+                options=options,
+                session=engine.session,
+            )
+        await here
+    finally:
+        for task in (reader, here):
+            task.cancel()
+        await asyncio.gather(reader, here, return_exceptions=True)
+    report = engine.report
+    if rest is not None:
+        worked_here = bool(report.ok or report.failed)
+        report.ok += rest.ok
+        report.skipped += rest.skipped
+        report.failed.update(rest.failed)
+        report.bytes += rest.bytes
+        report.processes = rest.processes + worked_here
+    return report
 
 
 async def _chained(

@@ -56,12 +56,12 @@ async def test_upload_and_download_sharded_over_two_processes(
         up = await acloud.upload_many(
             tmp_path / "src", url, processes=2, progress=seen.append, raise_on_error=True
         )
-        assert up.processes == 2
+        assert up.processes >= 2  # this one (what it took before the job proved large) + 2
         assert sorted(up.ok) == sorted(made)
         assert (seen[-1].files_done, seen[-1].files_total) == (1200, 1200)
         assert seen[-1].bytes_done == sum(len(d) for d in made.values())
         down = await acloud.download_many(url, tmp_path / "back", processes=2)
-        assert (down.processes, len(down.ok), down.failed) == (2, 1200, {})
+        assert (down.processes >= 2, len(down.ok), down.failed) == (True, 1200, {})
         assert _read(tmp_path / "back") == made
         again = await acloud.sync(tmp_path / "src", url, processes=2)
         assert (again.ok, len(again.skipped)) == ([], 1200)
@@ -163,3 +163,36 @@ async def test_a_batch_that_cannot_be_pickled_fails_at_once_and_leaves_no_proces
                 60,
             )
     assert multiprocessing.active_children() == []
+
+
+async def test_a_job_that_may_shard_starts_before_its_listing_ends(tmp_path, monkeypatch):
+    """The listing is read ahead of this process's engine, not before it: here the
+    listing waits for the first file to be done, which only an engine already at work
+    can do."""
+    from acloud.storage.transfer import _Engine, _Entry, _here_then_shards
+
+    for i in range(5):
+        (tmp_path / f"f{i}").write_bytes(b"x" * i)
+    store = f"local://b/?root={tmp_path / 'store'}"
+    first_done = asyncio.Event()
+
+    async def slow_listing():
+        for i in range(5):
+            yield _Entry(f"f{i}", i, None), False
+        await first_done.wait()  # the rest of the listing comes after a file is done
+        yield _Entry("f4", 4, None), False
+
+    def on_progress(state) -> None:
+        if state.files_done:
+            first_done.set()
+
+    async with acloud.Session() as cloud:
+        src = acloud.open_store(str(tmp_path), session=cloud)
+        dst = acloud.open_store(store, session=cloud)
+        await dst.client.create_bucket("b")
+        engine = _Engine(src, dst, cloud, concurrency=2, progress=on_progress, dry_run=False)
+        report = await asyncio.wait_for(
+            _here_then_shards(engine, slow_listing(), (str(tmp_path), store, 2, {})), 30
+        )
+    assert report.processes == 1
+    assert sorted(report.ok) == ["f0", "f1", "f2", "f3", "f4", "f4"]
