@@ -12,13 +12,14 @@ one engine:
   :class:`TransferReport`; one failure never stops the others;
 - cancelling stops promptly; uploads in flight are aborted and no partial file is left;
 - progress goes to a callback, or to a tqdm bar with ``progress=True``;
-- a large job uses every core: once the listing reaches :data:`SHARD_THRESHOLD` objects,
-  the work is cut into batches that run in ``processes`` processes (default: one per
-  core), each with its own event loop and connection pool, their reports merged into
-  one and their progress aggregated. A small job never pays for that. Sharding applies
-  to calls made with URLs or paths and without ``session=`` (with one, everything stays
-  on that Session unless ``processes`` is given), and not to ``delete``, ``dry_run`` or
-  ``keys``. ``processes=1`` turns it off.
+- a large job uses every core: the transfer starts here at once; once the listing
+  reaches :data:`SHARD_THRESHOLD` objects, the rest is cut into batches that run in
+  ``processes`` worker processes (default: one per core), each with its own event loop
+  and connection pool, their reports merged into one and their progress aggregated. A
+  small job never starts a process. Sharding applies to calls made with URLs or paths
+  and without ``session=`` (with one, everything stays on that Session unless
+  ``processes`` is given), and not to ``delete``, ``dry_run`` or ``keys``.
+  ``processes=1`` turns it off.
 
 Example:
     >>> from acloud.storage.transfer import sync
