@@ -176,6 +176,12 @@ class AcloudFileSystem(AsyncFileSystem):  # type: ignore[misc]
             self._client = None
             await owned.close()
 
+    def close(self) -> None:
+        """Close the client this filesystem made, now (it is also closed when the
+        filesystem is collected). In async code, ``await fs._close()``."""
+        if self._owned is not None:
+            sync(self.loop, self._close)
+
     def split_path(self, path: str) -> tuple[str, str]:
         """``bucket/key`` (with or without the protocol) → ``(bucket, key)``."""
         bucket, _, key = self._strip_protocol(path).partition("/")
@@ -395,11 +401,12 @@ class AcloudFileSystem(AsyncFileSystem):  # type: ignore[misc]
 
 
 def _close_client(loop: asyncio.AbstractEventLoop, client: StorageClient) -> None:
-    """Finalizer: close a client a collected filesystem made, when its loop still runs."""
+    """Finalizer: close a client a collected filesystem made, when its loop still runs.
+    Scheduled, not waited for: the collector may run this on the loop's own thread."""
     if client.closed or loop is None or not loop.is_running():
         return
-    with contextlib.suppress(Exception):
-        sync(loop, client.close, timeout=5)
+    with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+        asyncio.run_coroutine_threadsafe(client.close(), loop)
 
 
 class AcloudFile(AbstractBufferedFile):  # type: ignore[misc]

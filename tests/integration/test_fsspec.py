@@ -65,9 +65,11 @@ class TestLocalStore(_Suite):
     @pytest.fixture(scope="class")
     @classmethod
     def fs(cls, tmp_path_factory):
-        return AcloudLocalFileSystem(
+        fs = AcloudLocalFileSystem(
             root=str(tmp_path_factory.mktemp("store")), skip_instance_cache=True
         )
+        yield fs
+        fs.close()
 
 
 class TestMotoS3(_Suite):
@@ -76,7 +78,9 @@ class TestMotoS3(_Suite):
     @pytest.fixture(scope="class")
     @classmethod
     def fs(cls, moto_endpoint):
-        yield _moto_fs(moto_endpoint)
+        fs = _moto_fs(moto_endpoint)
+        yield fs
+        fs.close()
         moto_reset(moto_endpoint)
 
 
@@ -86,7 +90,9 @@ class TestMotoS3Aiobotocore(_Suite):
     @pytest.fixture(scope="class")
     @classmethod
     def fs(cls, moto_endpoint):
-        yield _moto_fs(moto_endpoint, fast_path=False)
+        fs = _moto_fs(moto_endpoint, fast_path=False)
+        yield fs
+        fs.close()
         moto_reset(moto_endpoint)
 
 
@@ -96,6 +102,7 @@ def s3fs_(moto_endpoint):
     fs = _moto_fs(moto_endpoint, **SMALL_PARTS)
     fs.mkdir("data")
     yield fs
+    fs.close()
     moto_reset(moto_endpoint)
 
 
@@ -153,6 +160,19 @@ def test_a_file_read_is_pinned_to_the_version_it_opened(s3fs_):
             f.read(2 * MiB)
 
 
+def test_a_collected_filesystem_closes_the_client_it_made(tmp_path):
+    import gc
+
+    fs = AcloudLocalFileSystem(root=str(tmp_path), skip_instance_cache=True)
+    fs.mkdir("b")
+    client, loop = fs._client, fs.loop
+    assert client is not None
+    del fs
+    gc.collect()
+    asyncio.run_coroutine_threadsafe(asyncio.sleep(0.05), loop).result(5)
+    assert client.closed
+
+
 def test_missing_things_are_file_not_found_and_bad_modes_say_so(s3fs_):
     with pytest.raises(FileNotFoundError):
         s3fs_.cat("data/none")
@@ -174,6 +194,7 @@ def test_pandas_round_trips_parquet_and_csv(s3fs_, moto_endpoint):
     frame.to_csv("acloud+s3://data/t.csv", index=False, storage_options=options)
     assert pd.read_parquet("acloud+s3://data/t.parquet", storage_options=options).equals(frame)
     assert pd.read_csv("acloud+s3://data/t.csv", storage_options=options).equals(frame)
+    fsspec.filesystem("acloud+s3", **options).close()  # the instance fsspec cached for pandas
 
 
 def test_dask_dataframe_reads_a_folder_of_csv_files(tmp_path):
@@ -187,6 +208,8 @@ def test_dask_dataframe_reads_a_folder_of_csv_files(tmp_path):
     df = dd.read_csv("acloud+local://lake/csv/*.csv", storage_options={"root": str(tmp_path)})
     assert df.npartitions == 4
     assert int(df["i"].sum().compute(scheduler="sync")) == 4 * sum(range(25))
+    fs.close()
+    fsspec.filesystem("acloud+local", root=str(tmp_path)).close()  # the one Dask used
 
 
 async def test_async_use_with_a_client_of_the_callers_session(tmp_path):
