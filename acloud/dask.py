@@ -44,7 +44,7 @@ except ImportError as err:  # pragma: no cover - depends on the install
     raise ImportError("acloud.dask needs dask.distributed: pip install 'acloud[dask]'") from err
 
 from ._core.session import Session
-from .storage.files import TEMP_SUFFIX
+from .storage.files import temp_file_of
 from .storage.shards import BatchJob, BatchReport, drive, provider, run_batch, store_options
 from .storage.transfer import (
     DEFAULT_CONCURRENCY,
@@ -52,6 +52,7 @@ from .storage.transfer import (
     ProgressSink,
     TransferProgress,
     TransferReport,
+    _check_arguments,
     _check_pair,
     _compared,
     _Entry,
@@ -114,9 +115,7 @@ def _sweep_temp_files(root: str, keys: list[str]) -> int:
         directory = os.path.join(root, *folder.split("/")) if folder else root
         with contextlib.suppress(FileNotFoundError):
             for entry in os.scandir(directory):
-                if not entry.name.endswith(TEMP_SUFFIX) or not entry.name.startswith("."):
-                    continue
-                if entry.name[1:].rsplit(".", 2)[0] in wanted:
+                if temp_file_of(entry.name) in wanted:
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(entry.path)
                         removed += 1
@@ -165,10 +164,7 @@ async def transfer_distributed(
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    if concurrency < 1:
-        raise ValueError("concurrency must be at least 1")
-    if compare not in ("size+mtime", "checksum"):
-        raise ValueError('compare must be "size+mtime" or "checksum"')
+    _check_arguments(concurrency, compare, compare_optional=False)
     _check_options(store_options_)
     if credentials is not None:
         provider(credentials)  # a bad name fails here, not on every worker

@@ -40,7 +40,7 @@ import mimetypes
 import os
 import pathlib
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any, ClassVar
 
 try:
@@ -95,10 +95,22 @@ def _directory(name: str) -> dict[str, Any]:
     return {"name": name, **_DIRECTORY}
 
 
-def _created(err: PreconditionFailedError, path: str) -> FileExistsError:
-    exists = FileExistsError(f"{path!r} exists (exclusive create)")
-    exists.__cause__ = err
-    return exists
+async def _write(
+    store: StorageClient, bucket: str, key: str, body: Any, *, exclusive: bool, path: str
+) -> None:
+    """Write one object as every write of this module does: the content type guessed
+    from the key, and an exclusive write (``If-None-Match: *``) that loses to an
+    existing object raising FileExistsError naming ``path``."""
+    try:
+        await store.put_object(
+            bucket,
+            key,
+            body,
+            content_type=mimetypes.guess_type(key)[0],
+            if_none_match="*" if exclusive else None,
+        )
+    except PreconditionFailedError as err:
+        raise FileExistsError(f"{path!r} exists (exclusive create)") from err
 
 
 class AcloudFileSystem(AsyncFileSystem):  # type: ignore[misc]
@@ -280,16 +292,7 @@ class AcloudFileSystem(AsyncFileSystem):  # type: ignore[misc]
         self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any
     ) -> None:
         store, bucket, key = await self._split_checked(path)
-        try:
-            await store.put_object(
-                bucket,
-                key,
-                bytes(value),
-                content_type=mimetypes.guess_type(key)[0],
-                if_none_match="*" if mode == "create" else None,
-            )
-        except PreconditionFailedError as err:
-            raise _created(err, path) from err
+        await _write(store, bucket, key, bytes(value), exclusive=mode == "create", path=path)
 
     async def _put_file(
         self,
@@ -304,16 +307,8 @@ class AcloudFileSystem(AsyncFileSystem):  # type: ignore[misc]
         if size is None:  # a directory: directories are implicit in a store
             return
         callback.set_size(size)
-        try:
-            await store.put_object(
-                bucket,
-                key,
-                pathlib.Path(lpath),
-                content_type=mimetypes.guess_type(key)[0],
-                if_none_match="*" if mode == "create" else None,
-            )
-        except PreconditionFailedError as err:
-            raise _created(err, rpath) from err
+        body = pathlib.Path(lpath)
+        await _write(store, bucket, key, body, exclusive=mode == "create", path=rpath)
         callback.relative_update(size)
 
     async def _get_file(
@@ -428,7 +423,7 @@ class AcloudFile(AbstractBufferedFile):  # type: ignore[misc]
             raise IsADirectoryError(path)
         self._version: ObjectInfo | None = None
         self._queue: asyncio.Queue[bytes | None] | None = None
-        self._upload: asyncio.Future[ObjectInfo] | None = None
+        self._upload: asyncio.Future[None] | None = None
         if mode == "rb":
             store = sync(fs.loop, fs._store)
             self._version = sync(fs.loop, store.stat_object, self.bucket, self.key)
@@ -458,31 +453,28 @@ class AcloudFile(AbstractBufferedFile):  # type: ignore[misc]
 
     async def _send(self, data: bytes, final: bool) -> None:
         store = await self.fs._store()
-        options: dict[str, Any] = {"content_type": mimetypes.guess_type(self.key)[0]}
-        if self.mode == "xb":
-            options["if_none_match"] = "*"
-        try:
-            if self._upload is None and final:  # the whole file fitted in one block
-                await store.put_object(self.bucket, self.key, data, **options)
-                return
-            if self._upload is None:
-                queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=1)
-                self._queue = queue
 
-                async def blocks() -> AsyncIterator[bytes]:
-                    while (block := await queue.get()) is not None:
-                        yield block
+        def write(body: Any) -> Coroutine[Any, Any, None]:
+            exclusive = self.mode == "xb"
+            return _write(store, self.bucket, self.key, body, exclusive=exclusive, path=self.path)
 
-                self._upload = asyncio.ensure_future(
-                    store.put_object(self.bucket, self.key, blocks(), **options)
-                )
-            if data:
-                await self._hand_over(data)
-            if final:
-                await self._hand_over(None)
-                await self._upload
-        except PreconditionFailedError as err:
-            raise _created(err, self.path) from err
+        if self._upload is None and final:  # the whole file fitted in one block
+            await write(data)
+            return
+        if self._upload is None:
+            queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=1)
+            self._queue = queue
+
+            async def blocks() -> AsyncIterator[bytes]:
+                while (block := await queue.get()) is not None:
+                    yield block
+
+            self._upload = asyncio.ensure_future(write(blocks()))
+        if data:
+            await self._hand_over(data)
+        if final:
+            await self._hand_over(None)
+            await self._upload
 
     async def _hand_over(self, block: bytes | None) -> None:
         """Queue a block for the upload; the upload's own error if it ended first."""

@@ -22,6 +22,7 @@ __all__ = [
     "discard_temp",
     "finish_temp",
     "scandir_in_key_order",
+    "temp_file_of",
 ]
 
 T = TypeVar("T")
@@ -34,6 +35,15 @@ def _open_temp(directory: str, name: str, target: str) -> tuple[int, str]:
         raise IsADirectoryError(f"{target!r} is a directory")
     os.makedirs(directory, exist_ok=True)
     return tempfile.mkstemp(prefix=f".{name}.", suffix=TEMP_SUFFIX, dir=directory)
+
+
+def temp_file_of(name: str) -> str | None:
+    """The file name a temp file of :func:`_open_temp` was written for (``.NAME.xxxx``
+    plus :data:`TEMP_SUFFIX`), or None when ``name`` is not such a temp file."""
+    if not name.startswith(".") or not name.endswith(TEMP_SUFFIX):
+        return None
+    target, dot, _ = name[1 : -len(TEMP_SUFFIX)].rpartition(".")
+    return target if dot else None
 
 
 def finish_temp(fd: int, temp: str, durable: bool, place: Callable[[], T]) -> T:

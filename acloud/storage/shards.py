@@ -24,7 +24,13 @@ from typing import Any, TypeVar
 
 from .._core.errors import AcloudError
 from .._core.session import Session
-from .transfer import ProgressSink, TransferReport, _Entry, _transfer_entries
+from .transfer import (
+    DEFAULT_CONCURRENCY,
+    ProgressSink,
+    TransferReport,
+    _Entry,
+    _transfer_entries,
+)
 from .url import Location, open_store
 
 T = TypeVar("T")
@@ -41,7 +47,7 @@ class BatchJob:
     dst: str
     options: dict[str, Any]
     credentials: str | None = None
-    concurrency: int = 16
+    concurrency: int = DEFAULT_CONCURRENCY
 
 
 @dataclass

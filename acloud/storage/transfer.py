@@ -423,10 +423,7 @@ async def _run(
     processes: int | None = None,
     options: dict[str, Any],
 ) -> TransferReport:
-    if concurrency < 1:
-        raise ValueError("concurrency must be at least 1")
-    if compare not in (None, "size+mtime", "checksum"):
-        raise ValueError('compare must be "size+mtime" or "checksum"')
+    _check_arguments(concurrency, compare)
     if processes is not None and processes < 1:
         raise ValueError("processes must be at least 1")
     started = time.perf_counter()
@@ -486,6 +483,15 @@ def _finished(report: TransferReport, started: float, raise_on_error: bool) -> T
     if raise_on_error and report.failed:
         raise TransferError(report)
     return report
+
+
+def _check_arguments(
+    concurrency: int, compare: Compare | None, *, compare_optional: bool = True
+) -> None:
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    if compare not in ("size+mtime", "checksum") and (compare is not None or not compare_optional):
+        raise ValueError('compare must be "size+mtime" or "checksum"')
 
 
 def _check_pair(src: Location, dst: Location) -> None:
