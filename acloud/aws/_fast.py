@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
+import hmac
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
@@ -35,9 +37,11 @@ from urllib.parse import quote, unquote_plus, urlsplit
 from xml.sax.saxutils import escape
 
 import aiohttp
+from botocore import auth
 from botocore.auth import (
     EMPTY_SHA256_HASH,
     SIGNED_HEADERS_BLACKLIST,
+    SIGV4_TIMESTAMP,
     UNSIGNED_PAYLOAD,
     S3SigV4Auth,
 )
@@ -71,6 +75,7 @@ OPERATIONS: Mapping[str, frozenset[str]] = {
 _REDIRECTS = frozenset({301, 307, 400})
 _EXPECT_100_FROM = 1024 * 1024  # botocore sends Expect: 100-continue from 1 MB
 _SKIP = frozenset({"Content-Type"})
+_UNSIGNED_HEADERS = frozenset(SIGNED_HEADERS_BLACKLIST)
 _USER_AGENT = f"acloud/{__version__}"
 _AWS_HOST = re.compile(r"(^|\.)s3([.-](?:[a-z0-9-]+))?\.amazonaws\.com$")
 _HEADERS = {  # response header -> aiobotocore's name for it
@@ -99,8 +104,14 @@ def _host_of(url: str) -> str:
     return host.removesuffix(default) if default else host
 
 
+# Objects written in the same second share a timestamp: listings and bulk transfers
+# meet the same few values again and again. (datetimes are immutable: safe to share.)
+@functools.lru_cache(maxsize=1024)
 def _iso(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+_http_date = functools.lru_cache(maxsize=1024)(parsedate_to_datetime)
 
 
 def _xml(raw: bytes) -> ET.Element:
@@ -123,40 +134,74 @@ class _Request:
     headers in an ``email.message`` object, whose every access parses and sanitizes:
     that was most of a signature's cost."""
 
-    __slots__ = ("context", "data", "headers", "method", "params", "url")
+    __slots__ = ("context", "data", "headers", "method", "params", "path_and_query", "url")
 
-    def __init__(self, method: str, url: str, headers: Mapping[str, str], data: Any) -> None:
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        data: Any,
+        path_and_query: tuple[str, str] | None = None,
+    ) -> None:
         self.method, self.url, self.data = method, url, data
+        #: the URL's path and its canonical query string, when the sender has them at hand
+        self.path_and_query = path_and_query
         self.headers: CIMultiDict[str] = CIMultiDict(headers)
         self.context: dict[str, Any] = {}
         self.params: dict[str, Any] = {}
 
 
-class _SignedHeaders(dict[str, str]):
-    """The headers to sign, lower-cased, as botocore's ``canonical_headers`` reads them."""
-
-    def get_all(self, name: str) -> list[str]:
-        return [self[name]]
-
-
 class _Signer(S3SigV4Auth):  # type: ignore[misc]
-    """botocore's S3 SigV4 signer, over a :class:`_Request`, keeping its derived signing
-    key for the day (botocore derives it again, with four HMACs, for every request)."""
+    """botocore's S3 SigV4 signer, over a :class:`_Request`.
 
-    def headers_to_sign(self, request: _Request) -> _SignedHeaders:
-        signed = _SignedHeaders()
-        for name, value in request.headers.items():
-            lower = name.lower()
-            if lower not in SIGNED_HEADERS_BLACKLIST:
-                signed[lower] = value
-        if "host" not in signed:
-            signed["host"] = _host_of(request.url)
-        return signed
+    botocore's own steps run as they are (the date and payload headers, the string to
+    sign, the scope); what is lighter here is only bookkeeping: the headers to sign are
+    picked and sorted once per request (botocore does it three times, each through sets,
+    generators and log calls), and the derived signing key is kept for the day (botocore
+    derives it again, with four HMACs, for every request). ``tests/unit/test_s3_signing.py``
+    checks the headers and the signature against botocore signing an ``AWSRequest``."""
 
     def __init__(self, credentials: Any, region: str) -> None:
         super().__init__(credentials, "s3", region)
         self._day = ""
         self._key = b""
+
+    def headers_to_sign(self, request: _Request) -> dict[str, str]:
+        signed: dict[str, str] = {}
+        for name, value in request.headers.items():
+            lower = name.lower()
+            if lower not in _UNSIGNED_HEADERS:
+                signed[lower] = value
+        if "host" not in signed:
+            signed["host"] = _host_of(request.url)
+        return signed
+
+    def add_auth(self, request: _Request) -> None:
+        request.context["timestamp"] = auth.get_current_datetime().strftime(SIGV4_TIMESTAMP)
+        self._modify_request_before_signing(request)
+        signed = self.headers_to_sign(request)
+        names = sorted(signed)
+        signed_names = ";".join(names)
+        if request.path_and_query is None:
+            parts = urlsplit(request.url)
+            request.path_and_query = parts.path, self._canonical_query_string_url(parts)
+        path, query = request.path_and_query
+        canonical = "\n".join(
+            (
+                request.method.upper(),
+                path,
+                query,
+                "".join(f"{name}:{self._header_value(signed[name])}\n" for name in names),
+                signed_names,
+                request.headers["X-Amz-Content-SHA256"],
+            )
+        )
+        signature = self.signature(self.string_to_sign(request, canonical), request)
+        request.headers["Authorization"] = (
+            f"AWS4-HMAC-SHA256 Credential={self.scope(request)}, "
+            f"SignedHeaders={signed_names}, Signature={signature}"
+        )
 
     def signature(self, string_to_sign: str, request: _Request) -> str:
         day = request.context["timestamp"][0:8]
@@ -165,8 +210,7 @@ class _Signer(S3SigV4Auth):  # type: ignore[misc]
             for part in (self._region_name, self._service_name, "aws4_request"):
                 key = self._sign(key, part)
             self._day, self._key = day, key
-        signed: str = self._sign(self._key, string_to_sign, hex=True)
-        return signed
+        return hmac.digest(self._key, string_to_sign.encode(), "sha256").hex()
 
     def payload(self, request: _Request) -> str:
         # botocore prepares the whole request to get at its body (``request.body``) and
@@ -207,7 +251,7 @@ class FastPath:
         self._http = http
         endpoint_host = urlsplit(client.meta.endpoint_url).hostname or ""
         self._custom_endpoint = not _AWS_HOST.search(endpoint_host)
-        self._buckets: dict[str, tuple[str, str, str]] = {}  # bucket -> base URL, host, region
+        self._buckets: dict[str, tuple[str, str, str, str]] = {}  # see _bucket
         self._signers: dict[tuple[Any, str], _Signer] = {}
 
     @staticmethod
@@ -224,17 +268,24 @@ class FastPath:
         build, parse = _SHAPES[operation]
         method, key, query, headers, body = build(params)
         bucket = params["Bucket"]
+        quoted = None if key is None else quote(key, safe="/~")
+        query_string = canonical_query = ""
+        if query:
+            pairs = [(k, quote(v, safe="-_.~")) for k, v in sorted(query.items())]
+            query_string = "?" + "&".join(f"{k}={v}" if v else k for k, v in pairs)
+            canonical_query = "&".join(f"{k}={v}" for k, v in pairs)
         for attempt in (1, 2):
-            base, host, region = await self._bucket(bucket)
-            if key is None:
-                url = base if urlsplit(base).path else base + "/"
-            else:
-                url = f"{base}/{quote(key, safe='/~')}"
-            if query:
-                url += "?" + "&".join(
-                    f"{k}={quote(v, safe='-_.~')}" if v else k for k, v in sorted(query.items())
-                )
-            resp = await self._request(method, url, host, region, headers, body)
+            origin, base_path, host, region = await self._bucket(bucket)
+            path = (base_path or "/") if quoted is None else f"{base_path}/{quoted}"
+            resp = await self._request(
+                method,
+                origin + path + query_string,
+                (path, canonical_query),
+                host,
+                region,
+                headers,
+                body,
+            )
             if resp.status < 300:
                 with reading_response(f"the {operation} answer", provider="s3"):
                     answer: dict[str, Any] = await parse(resp)
@@ -248,9 +299,16 @@ class FastPath:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _request(
-        self, method: str, url: str, host: str, region: str, headers: dict[str, str], body: Any
+        self,
+        method: str,
+        url: str,
+        path_and_query: tuple[str, str],
+        host: str,
+        region: str,
+        headers: dict[str, str],
+        body: Any,
     ) -> aiohttp.ClientResponse:
-        request = _Request(method, url, {"Host": host, **headers}, body)
+        request = _Request(method, url, {"Host": host, **headers}, body, path_and_query)
         credentials = self._client._request_signer._credentials
         if credentials is not None:
             if isinstance(body, PartBody):
@@ -275,8 +333,9 @@ class FastPath:
             expect100=data is not None and len(body) >= _EXPECT_100_FROM,
         )
 
-    async def _bucket(self, bucket: str) -> tuple[str, str, str]:
-        """The bucket's base URL, Host header and signing region, from a URL botocore
+    async def _bucket(self, bucket: str) -> tuple[str, str, str, str]:
+        """The bucket's origin (``scheme://host[:port]``) and base path (``/bucket`` in
+        path style, else empty), Host header and signing region, from a URL botocore
         presigns."""
         known = self._buckets.get(bucket)
         if known is None:
@@ -286,19 +345,20 @@ class FastPath:
             parts = urlsplit(url)
             scope = re.search(r"X-Amz-Credential=[^&]*?%2F\d{8}%2F([^%&]+)%2F", parts.query)
             region = scope.group(1) if scope else self._client.meta.region_name or "us-east-1"
-            base = f"{parts.scheme}://{parts.netloc}{parts.path[: -len('/k')]}"
-            known = self._buckets[bucket] = (base, _host_of(base), region)
+            origin = f"{parts.scheme}://{parts.netloc}"
+            known = (origin, parts.path[: -len("/k")], _host_of(origin), region)
+            self._buckets[bucket] = known
         return known
 
     def _move(self, bucket: str, region: str) -> None:
         """Send the bucket's next requests to ``region`` (a region redirect)."""
-        base, host, _ = self._buckets[bucket]
+        origin, path, host, _ = self._buckets[bucket]
         if not self._custom_endpoint:
-            parts = urlsplit(base)
+            parts = urlsplit(origin)
             name = _AWS_HOST.sub(rf"\1s3.{region}.amazonaws.com", parts.hostname or "")
-            base = f"{parts.scheme}://{name}{parts.path}"
-            host = _host_of(base)
-        self._buckets[bucket] = (base, host, region)
+            origin = f"{parts.scheme}://{name}"
+            host = _host_of(origin)
+        self._buckets[bucket] = (origin, path, host, region)
 
     async def _error(self, resp: aiohttp.ClientResponse) -> APIStatusError:
         """The acloud error for an error answer (S3's error XML when there is one)."""
@@ -390,7 +450,7 @@ def _described(resp: aiohttp.ClientResponse) -> dict[str, Any]:
     if "Content-Length" in headers:
         out["ContentLength"] = int(headers["Content-Length"])
     if "Last-Modified" in headers:
-        out["LastModified"] = parsedate_to_datetime(headers["Last-Modified"])
+        out["LastModified"] = _http_date(headers["Last-Modified"])
     out["Metadata"] = {
         name[11:].lower(): value
         for name, value in headers.items()
