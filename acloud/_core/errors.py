@@ -295,7 +295,6 @@ class reading_response:
     ) -> None:
         if isinstance(err, (KeyError, IndexError, TypeError, ValueError, AttributeError)):
             raise InvalidResponseError(
-                f"{self._provider}: {self._what} could not be read "
-                f"({type(err).__name__}: {err})",
+                f"{self._provider}: {self._what} could not be read ({type(err).__name__}: {err})",
                 provider=self._provider,
             ) from err

@@ -26,7 +26,7 @@ import aiohttp
 
 from .._version import __version__
 from .errors import ClosedError
-from .executor import run_in
+from .executor import BriefCalls, run_in
 from .ratelimit import RateLimiterRegistry
 from .retry import RetryPolicy
 
@@ -123,6 +123,7 @@ class Session:
         self._state = _State.NEW
         self._http: aiohttp.ClientSession | None = None
         self._executor: ThreadPoolExecutor | None = None
+        self._brief = BriefCalls(lambda: self.executor)
         self._clients: weakref.WeakSet[AsyncClient] = weakref.WeakSet()
         self._shared: dict[Hashable, AsyncClient] = {}
         self._closing = False
@@ -227,6 +228,12 @@ class Session:
     async def run_blocking(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a blocking call in this Session's thread pool, off the event loop."""
         return await run_in(self.executor, fn, *args, **kwargs)
+
+    async def run_brief(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Like :meth:`run_blocking`, for a call that takes microseconds (a stat, a small
+        file's read or write): the calls made in one turn of the loop share one thread hop
+        (see :class:`~acloud._core.executor.BriefCalls`)."""
+        return await self._brief.run(fn, *args, **kwargs)
 
     def shared_client(self, key: Hashable, factory: Callable[[], C]) -> C:
         """The client this Session keeps for ``key`` (a store configuration), made by

@@ -34,7 +34,7 @@ from .._core.errors import ConflictError, IntegrityError, NotFoundError
 from .._core.executor import finish_then_cancel
 from .._core.paging import AsyncPager, Page
 from .files import AtomicFile, write_atomically
-from .payload import Body, Payload
+from .payload import SMALL_FILE, Body, Payload
 
 __all__ = ["BucketInfo", "ObjectInfo", "StorageClient", "byte_range"]
 
@@ -327,7 +327,7 @@ class StorageClient(AsyncClient, abc.ABC):
         if if_none_match not in (None, "*"):
             raise ValueError('if_none_match supports only "*" (create if absent)')
         session = await self._ready()
-        payload = await Payload.of(data, session.run_blocking)
+        payload = await Payload.of(data, session.run_blocking, session.run_brief)
         return await self._put(
             bucket,
             key,
@@ -607,12 +607,18 @@ class StorageClient(AsyncClient, abc.ABC):
         file_path: str | os.PathLike[str],
         *,
         listed: ObjectInfo | None = None,
+        preserve_mtime: bool = False,
     ) -> ObjectInfo:
         """Download an object to ``file_path``; the file appears only when complete.
 
         ``listed``: the object's ObjectInfo from :meth:`list_objects` (``detail=True``),
         which saves the HEAD request; its etag pins the reads, so an object replaced since
         the listing fails with PreconditionFailedError rather than mixing versions.
+        ``preserve_mtime``: give the file the object's ``last_modified`` as its
+        modification time (what ``sync`` compares with ``compare="size_mtime"``).
+
+        Example:
+            >>> await store.download_file("b", "k.bin", "out/k.bin")  # doctest: +SKIP
         """
         self._check(bucket, object_name)
         session = await self._ready()
@@ -621,11 +627,19 @@ class StorageClient(AsyncClient, abc.ABC):
         else:
             info = await self._stat(bucket, object_name)
         part = self._download_part_size(info)
-        if part is not None and info.size <= part:  # one read: written in one thread hop
+        mtime = None
+        if preserve_mtime and info.last_modified is not None:
+            mtime = info.last_modified.timestamp()
+        if part is not None and info.size <= part:  # one read, written in one brief call
             data = await self._read_checked(bucket, object_name, 0, None, info)
-            await finish_then_cancel(session.run_blocking(write_atomically, file_path, data))
+            if len(data) <= SMALL_FILE:
+                write = session.run_brief(write_atomically, file_path, data, mtime=mtime)
+            else:
+                write = session.run_blocking(write_atomically, file_path, data, mtime=mtime)
+            await finish_then_cancel(write)
             return info
         async with AtomicFile(file_path, session.run_blocking) as f:
+            f.mtime = mtime
             await self._download_into(bucket, object_name, info, part, f)
         return info
 

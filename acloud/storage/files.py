@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Callable
 from types import TracebackType
 from typing import TypeVar
@@ -30,11 +30,24 @@ T = TypeVar("T")
 TEMP_SUFFIX = ".acloud-part"
 
 
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+
+
 def _open_temp(directory: str, name: str, target: str) -> tuple[int, str]:
+    """A new temp file beside ``target`` (its directory made if missing), opened for
+    writing. Mode 0o666 less the umask, as ``open()`` gives, since the file becomes the
+    download itself (``tempfile.mkstemp``'s 0o600 would make every download private)."""
     if os.path.isdir(target):
         raise IsADirectoryError(f"{target!r} is a directory")
-    os.makedirs(directory, exist_ok=True)
-    return tempfile.mkstemp(prefix=f".{name}.", suffix=TEMP_SUFFIX, dir=directory)
+    for _ in range(100):  # a name taken by another temp file: draw again
+        temp = os.path.join(directory, f".{name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+        try:
+            return os.open(temp, _TEMP_FLAGS, 0o666), temp
+        except FileExistsError:
+            continue
+        except FileNotFoundError:  # the directory first (the common case costs no mkdir)
+            os.makedirs(directory, exist_ok=True)
+    raise FileExistsError(f"no free temporary name beside {target!r}")
 
 
 def temp_file_of(name: str) -> str | None:
@@ -62,7 +75,13 @@ def finish_temp(fd: int, temp: str, durable: bool, place: Callable[[], T]) -> T:
         raise
 
 
-def _commit(fd: int, temp: str, target: str, durable: bool) -> None:
+def _commit(fd: int, temp: str, target: str, durable: bool, mtime: float | None) -> None:
+    if mtime is not None:
+        try:
+            os.utime(fd, (mtime, mtime))
+        except BaseException:
+            discard_temp(fd, temp)
+            raise
     finish_temp(fd, temp, durable, lambda: os.replace(temp, target))
 
 
@@ -94,10 +113,13 @@ def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
         offset += written
 
 
-def write_atomically(path: str | os.PathLike[str], data: bytes, durable: bool = False) -> None:
+def write_atomically(
+    path: str | os.PathLike[str], data: bytes, durable: bool = False, mtime: float | None = None
+) -> None:
     """Write ``data`` to a temporary file beside ``path`` and rename it onto ``path``: the
-    file appears only complete; on failure no temporary file remains. Blocking: one
-    thread hop for what :class:`AtomicFile` does in three."""
+    file appears only complete; on failure no temporary file remains. ``mtime`` sets its
+    modification time. Blocking: one thread hop for what :class:`AtomicFile` does in
+    three."""
     target = os.path.abspath(os.fspath(path))
     directory, name = os.path.split(target)
     if not name:
@@ -108,7 +130,7 @@ def write_atomically(path: str | os.PathLike[str], data: bytes, durable: bool = 
     except BaseException:
         discard_temp(fd, temp)
         raise
-    _commit(fd, temp, target, durable)
+    _commit(fd, temp, target, durable, mtime)
 
 
 class AtomicFile:
@@ -116,7 +138,8 @@ class AtomicFile:
 
     Writes (sequential with :meth:`write`, or at offsets with :meth:`write_at`, which may
     run concurrently) go to a temporary file in the same directory; a clean exit renames
-    it onto ``path``, an exception or cancellation deletes it.
+    it onto ``path``, an exception or cancellation deletes it. Set :attr:`mtime` inside
+    the block to give the file that modification time.
 
     Example:
         >>> async def save(run, chunks):                         # doctest: +SKIP
@@ -133,6 +156,8 @@ class AtomicFile:
         self._temp = ""
         self._offset = 0
         self.size = 0
+        #: the modification time the file gets when complete (None: now)
+        self.mtime: float | None = None
 
     async def __aenter__(self) -> AtomicFile:
         directory, name = os.path.split(self.path)
@@ -163,7 +188,7 @@ class AtomicFile:
     ) -> None:
         if exc_type is None:
             await finish_then_cancel(
-                self._run(_commit, self._fd, self._temp, self.path, self._durable)
+                self._run(_commit, self._fd, self._temp, self.path, self._durable, self.mtime)
             )
         else:
             # Discard synchronously: a cancelled task must not leave the temp file behind.

@@ -57,8 +57,11 @@ class Payload:
         self._used = False
 
     @classmethod
-    async def of(cls, data: Body, run: RunBlocking) -> Payload:
-        """Check and wrap ``data``; a wrong type raises TypeError before any request."""
+    async def of(cls, data: Body, run: RunBlocking, brief: RunBlocking | None = None) -> Payload:
+        """Check and wrap ``data``; a wrong type raises TypeError before any request.
+
+        ``run`` runs the file reads; ``brief``, when given, the first stat (and whole read
+        of a small file), batched with others (``Session.run_brief``)."""
         if isinstance(data, (bytes, bytearray, memoryview)):
             view = memoryview(data).cast("B")
             return cls(view, view.nbytes, None, run)
@@ -71,7 +74,7 @@ class Payload:
             path = os.fspath(data)
             if not isinstance(path, str):
                 raise TypeError("file paths must be str-based os.PathLike objects")
-            st, content = await run(_stat_and_read_small, path)
+            st, content = await (brief or run)(_stat_and_read_small, path)
             if not stat.S_ISREG(st.st_mode):
                 raise ValueError(f"{path!r} is not a regular file")
             if content is not None:  # small: already read, in the same thread hop

@@ -285,12 +285,10 @@ class _Engine:
             if why:
                 raise ValueError(f"refusing to write key {entry.key!r} as a local file: {why}")
             target = os.path.join(dst.path, *entry.key.split("/"))
-            info = await src.client.download_file(
-                src.bucket, src.key(entry.key), target, listed=entry.listed
+            # the object's time, so that size+mtime sees the file as up to date
+            await src.client.download_file(
+                src.bucket, src.key(entry.key), target, listed=entry.listed, preserve_mtime=True
             )
-            if info.last_modified is not None:  # so that size+mtime sees it as up to date
-                ts = info.last_modified.timestamp()
-                await self.session.run_blocking(os.utime, target, (ts, ts))
             return
         assert isinstance(dst, StoreLocation)
         key = dst.key(entry.key)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import time
 
 import aiohttp
 import pytest
@@ -295,6 +296,19 @@ async def test_upload_and_download_file(store, bucket, tmp_path):
     assert dst.read_bytes() == data
     assert got.size == len(data)
     assert [p.name for p in dst.parent.iterdir()] == ["copy.bin"]
+
+
+async def test_download_file_can_keep_the_object_s_time(store, bucket, tmp_path):
+    small, large = b"s" * 100, os.urandom(12 * 1024 * 1024 + 5)  # one read; ranged parts
+    for key, data in (("t/small.bin", small), ("t/large.bin", large)):
+        await store.put_object(bucket, key, data)
+        kept, plain = tmp_path / "kept" / key, tmp_path / "plain" / key
+        info = await store.download_file(bucket, key, kept, preserve_mtime=True)
+        await store.download_file(bucket, key, plain)
+        assert info.last_modified is not None
+        assert kept.read_bytes() == plain.read_bytes() == data
+        assert kept.stat().st_mtime == info.last_modified.timestamp()
+        assert abs(plain.stat().st_mtime - time.time()) < 60  # the download's own time
 
 
 async def test_download_of_missing_object_leaves_no_file(store, bucket, tmp_path):

@@ -64,3 +64,23 @@ def test_write_atomically_failing_leaves_no_temp_file(tmp_path):
     with pytest.raises(IsADirectoryError):
         write_atomically(pathlib.Path(tmp_path), b"x")
     assert os.listdir(tmp_path) == []
+
+
+def test_write_atomically_gives_the_mtime_asked_and_open_s_permissions(tmp_path):
+    target = tmp_path / "new" / "dir" / "out.bin"  # the directories are made on the way
+    write_atomically(target, b"content", mtime=1_000_000_000.5)
+    assert target.stat().st_mtime == 1_000_000_000.5
+    umask = os.umask(0)
+    os.umask(umask)
+    # the mode open() gives a new file, not mkstemp's private 0o600
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+    write_atomically(target, b"again")
+    assert target.stat().st_mtime > 1_000_000_000.5
+
+
+async def test_a_small_file_s_first_look_goes_to_the_brief_runner(tmp_path):
+    path = tmp_path / "small.bin"
+    path.write_bytes(b"z" * 10)
+    run, brief = CountingRun(), CountingRun()
+    payload = await Payload.of(path, run, brief)
+    assert (await payload.read_all(), run.calls, brief.calls) == (b"z" * 10, 0, 1)
