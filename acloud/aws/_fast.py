@@ -469,20 +469,25 @@ async def _get_answer(resp: aiohttp.ClientResponse) -> dict[str, Any]:
 # element order) writes it: each <Contents> starts Key, LastModified, ETag, [checksum
 # fields], Size. Such a page is read with two regular expressions, without building a
 # tree (a tree of a 1,000-key page is about 8,000 objects for the collector to walk).
+# An ETag is nearly always a quoted hex digest (``&quot;...&quot;``): its inside is its
+# own group, so that only other values go through the entity decoding.
 _CONTENTS = re.compile(
-    rb"<Contents>\s*<Key>([^<]*)</Key>\s*<LastModified>([^<]*)</LastModified>\s*"
-    rb"<ETag>([^<]*)</ETag>\s*(?:<Checksum[A-Za-z]*>[^<]*</Checksum[A-Za-z]*>\s*)*"
-    rb"<Size>([0-9]+)</Size>"
+    r"<Contents>\s*<Key>([^<]*)</Key>\s*<LastModified>([^<]*)</LastModified>\s*"
+    r"<ETag>(?:&quot;([^<&\"]+)&quot;|([^<]*))</ETag>\s*"
+    r"(?:<Checksum[A-Za-z]*>[^<]*</Checksum[A-Za-z]*>\s*)*"
+    r"<Size>([0-9]+)</Size>"
 )
-_PREFIXES = re.compile(rb"<CommonPrefixes>\s*<Prefix>([^<]*)</Prefix>\s*</CommonPrefixes>")
-_TOP = re.compile(rb"<(IsTruncated|NextContinuationToken|KeyCount|EncodingType)>([^<]*)</\1>")
-_END = re.compile(rb"</ListBucketResult>\s*$")
+_PREFIXES = re.compile(r"<CommonPrefixes>\s*<Prefix>([^<]*)</Prefix>\s*</CommonPrefixes>")
+_TOP = re.compile(r"<(IsTruncated|NextContinuationToken|KeyCount|EncodingType)>([^<]*)</\1>")
+_END = re.compile(r"</ListBucketResult>\s*$")
 _ENTITIES = {"&quot;": '"', "&apos;": "'", "&lt;": "<", "&gt;": ">"}
 
 
-def _text(raw: bytes) -> str:
-    """XML character data: UTF-8, its five entities and character references decoded."""
-    text = raw.decode()
+def _text(text: str) -> str:
+    """XML character data: its line ends, five entities and character references
+    decoded."""
+    if "&" not in text and "\r" not in text:
+        return text
     if "\r" in text:  # XML's end-of-line handling, as a parser applies it
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "&" not in text:
@@ -503,19 +508,28 @@ def _quick_list(raw: bytes) -> dict[str, Any] | None:
     damaged page), which then goes to ElementTree, the parser that says what is wrong."""
     if not raw.lstrip().startswith((b"<?xml", b"<ListBucketResult")):
         return None
-    if not _END.search(raw, max(0, len(raw) - 256)):
+    try:
+        page = raw.decode()
+    except UnicodeDecodeError:
         return None
-    contents = _CONTENTS.findall(raw)
-    prefixes = _PREFIXES.findall(raw)
-    for found, element in ((contents, b"Contents"), (prefixes, b"CommonPrefixes")):
-        opened, closed = raw.count(b"<" + element + b">"), raw.count(b"</" + element + b">")
+    if not _END.search(page, max(0, len(page) - 256)):
+        return None
+    contents = _CONTENTS.findall(page)
+    prefixes = _PREFIXES.findall(page)
+    for found, element in ((contents, "Contents"), (prefixes, "CommonPrefixes")):
+        opened, closed = page.count(f"<{element}>"), page.count(f"</{element}>")
         if not len(found) == opened == closed:
             return None
-    top = {tag.decode(): _text(value) for tag, value in _TOP.findall(raw)}
+    top = {tag: _text(value) for tag, value in _TOP.findall(page)}
     out: dict[str, Any] = {
         "Contents": [
-            {"Key": _text(k), "Size": int(n), "ETag": _text(e), "LastModified": _iso(m.decode())}
-            for k, m, e, n in contents
+            {
+                "Key": _text(k),
+                "Size": int(n),
+                "ETag": f'"{quoted}"' if quoted else _text(etag),
+                "LastModified": _iso(m),
+            }
+            for k, m, quoted, etag, n in contents
         ],
         "CommonPrefixes": [{"Prefix": _text(p)} for p in prefixes],
         "IsTruncated": top.get("IsTruncated") == "true",

@@ -81,6 +81,25 @@ PAGES = {
         ]
     ),
     "carriage returns": _page([_item("p/a\r\nb\rc")], url=False),
+    "etags quoted otherwise or not at all": _page(
+        [
+            _item(f"p/e{i}").replace(
+                "<ETag>&quot;0cc175b9c0f1b6a831c399e269772661&quot;</ETag>", f"<ETag>{etag}</ETag>"
+            )
+            for i, etag in enumerate(
+                [
+                    '"plain-quotes"',
+                    "&#34;char-ref&#34;",
+                    "no-quotes-3",
+                    "&quot;&quot;",
+                    "&quot;a&amp;b&quot;",
+                    "&quot;d41d8cd98f00b204e9800998ecf8427e-12&quot;",
+                    "",
+                ]
+            )
+        ],
+        url=False,
+    ),
     "prefixes only": _page([], ["p/a/", "p/b/"]),
     "empty": _page([]),
 }
@@ -122,8 +141,9 @@ def test_another_shape_goes_to_elementtree_and_reads_the_same(name):
         (PAGES["plain"][:-300], APIStatusError),  # cut off
         (PAGES["plain"].replace(b"</Contents>", b"</Content>", 1), APIStatusError),
         (b"<html><body>502 Bad Gateway</body></html>", InvalidResponseError),
+        (PAGES["plain"].replace(b"p/k0001", "p/\u00e9".encode("latin-1")), APIStatusError),
     ],
-    ids=["truncated", "mismatched tags", "an html page"],
+    ids=["truncated", "mismatched tags", "an html page", "not utf-8"],
 )
 def test_a_damaged_page_is_a_typed_error_not_a_short_listing(raw, error):
     assert _fast._quick_list(raw) is None
