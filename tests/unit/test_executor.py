@@ -42,7 +42,8 @@ async def test_calls_of_one_turn_share_a_hop_and_each_gets_its_own_outcome():
         if n % 3:
             assert outcome == n
         else:
-            assert isinstance(outcome, ValueError) and str(outcome) == f"bad {n}"
+            assert isinstance(outcome, ValueError)
+            assert str(outcome) == f"bad {n}"
 
 
 async def test_a_full_batch_goes_at_once_and_calls_run_off_the_loop():
