@@ -8,6 +8,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,9 @@ def machine() -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "commit": commit,
         "date": time.strftime("%Y-%m-%d"),
+        # where the bulk workloads write their files (TMPDIR): file creation costs
+        # differ by an order of magnitude between directories on some machines
+        "tmp": tempfile.gettempdir(),
     }
 
 
