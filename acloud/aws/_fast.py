@@ -268,15 +268,9 @@ class FastPath:
         build, parse = _SHAPES[operation]
         method, key, query, headers, body = build(params)
         bucket = params["Bucket"]
-        quoted = None if key is None else quote(key, safe="/~")
-        query_string = canonical_query = ""
-        if query:
-            pairs = [(k, quote(v, safe="-_.~")) for k, v in sorted(query.items())]
-            query_string = "?" + "&".join(f"{k}={v}" if v else k for k, v in pairs)
-            canonical_query = "&".join(f"{k}={v}" for k, v in pairs)
         for attempt in (1, 2):
             origin, base_path, host, region = await self._bucket(bucket)
-            path = (base_path or "/") if quoted is None else f"{base_path}/{quoted}"
+            path, query_string, canonical_query = _target(base_path, key, query)
             resp = await self._request(
                 method,
                 origin + path + query_string,
@@ -382,6 +376,18 @@ class FastPath:
 
 
 # -- building requests and parsing answers, per operation ---------------------------------
+def _target(base_path: str, key: str | None, query: Mapping[str, str]) -> tuple[str, str, str]:
+    """The request's path, its query string as sent (``?a=1&delete``) and as signed
+    (``a=1&delete=``), for a bucket whose base path is ``base_path`` (``/bucket`` in path
+    style, else empty)."""
+    path = (base_path or "/") if key is None else f"{base_path}/{quote(key, safe='/~')}"
+    if not query:
+        return path, "", ""
+    pairs = [(k, quote(v, safe="-_.~")) for k, v in sorted(query.items())]
+    sent = "?" + "&".join(f"{k}={v}" if v else k for k, v in pairs)
+    return path, sent, "&".join(f"{k}={v}" for k, v in pairs)
+
+
 Request = tuple[str, "str | None", dict[str, str], dict[str, str], Any]
 
 

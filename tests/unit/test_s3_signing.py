@@ -11,7 +11,7 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import ReadOnlyCredentials
 
-from acloud.aws._fast import _Request, _Signer
+from acloud.aws._fast import _Request, _Signer, _target
 
 NOW = datetime.datetime(2026, 12, 2, 7, 30, 15)
 CASES = [
@@ -47,3 +47,28 @@ def test_the_light_request_is_signed_exactly_as_botocore_signs(
     _Signer(creds, "eu-west-1").add_auth(light)
     assert dict(light.headers.items()) == dict(reference.headers.items())
     assert light.headers["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+
+
+@pytest.mark.parametrize(
+    ("base_path", "key", "query"),
+    [
+        ("/bucket", "a b/+%?#//ünï", {}),
+        ("", "k~e y", {"partNumber": "3", "uploadId": "x/y+z=="}),
+        ("/bucket", None, {"list-type": "2", "prefix": "a b/é", "continuation-token": "t+/="}),
+        ("", None, {"delete": ""}),
+        ("/bucket", None, {}),
+    ],
+)
+def test_the_path_and_query_the_sender_gives_sign_as_botocore_signs_its_url(
+    monkeypatch, base_path, key, query
+):
+    monkeypatch.setattr(auth, "get_current_datetime", lambda: NOW)
+    creds = ReadOnlyCredentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None)
+    path, sent, canonical = _target(base_path, key, query)
+    url = "https://s3.eu-west-1.amazonaws.com" + path + sent
+    headers = {"Host": "s3.eu-west-1.amazonaws.com"}
+    reference = AWSRequest(method="GET", url=url, headers=headers, data=b"")
+    S3SigV4Auth(creds, "s3", "eu-west-1").add_auth(reference)
+    light = _Request("GET", url, headers, b"", (path, canonical))
+    _Signer(creds, "eu-west-1").add_auth(light)
+    assert light.headers["Authorization"] == reference.headers["Authorization"]
