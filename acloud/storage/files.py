@@ -76,13 +76,12 @@ def finish_temp(fd: int, temp: str, durable: bool, place: Callable[[], T]) -> T:
 
 
 def _commit(fd: int, temp: str, target: str, durable: bool, mtime: float | None) -> None:
-    if mtime is not None:
-        try:
-            os.utime(fd, (mtime, mtime))
-        except BaseException:
-            discard_temp(fd, temp)
-            raise
-    finish_temp(fd, temp, durable, lambda: os.replace(temp, target))
+    def place() -> None:
+        if mtime is not None:
+            os.utime(temp, (mtime, mtime))
+        os.replace(temp, target)
+
+    finish_temp(fd, temp, durable, place)
 
 
 def scandir_in_key_order(directory: str) -> list[tuple[os.DirEntry[str], bool]]:
