@@ -72,3 +72,21 @@ def test_the_path_and_query_the_sender_gives_sign_as_botocore_signs_its_url(
     light = _Request("GET", url, headers, b"", (path, canonical))
     _Signer(creds, "eu-west-1").add_auth(light)
     assert light.headers["Authorization"] == reference.headers["Authorization"]
+
+
+def test_one_signer_signs_the_next_day_with_that_day_s_key(monkeypatch):
+    """The keyed HMAC is kept for a day: a signer still in use after midnight must derive
+    the new day's key, as botocore does for every request."""
+    creds = ReadOnlyCredentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None)
+    signer = _Signer(creds, "eu-west-1")
+    url, headers = (
+        "https://b.s3.eu-west-1.amazonaws.com/k",
+        {"Host": "b.s3.eu-west-1.amazonaws.com"},
+    )
+    for now in (NOW, NOW + datetime.timedelta(days=1), NOW + datetime.timedelta(days=1, hours=1)):
+        monkeypatch.setattr(auth, "get_current_datetime", lambda now=now: now)
+        reference = AWSRequest(method="GET", url=url, headers=headers, data=b"")
+        S3SigV4Auth(creds, "s3", "eu-west-1").add_auth(reference)
+        light = _Request("GET", url, headers, b"")
+        signer.add_auth(light)
+        assert light.headers["Authorization"] == reference.headers["Authorization"]
