@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import pathlib
 
 import pytest
 
 from acloud.storage.files import TEMP_SUFFIX, write_atomically
-from acloud.storage.payload import SMALL_FILE, Payload
+from acloud.storage.payload import SMALL_FILE, Payload, _stat_and_read_small
 
 
 class CountingRun:
@@ -40,6 +42,50 @@ async def test_a_large_file_is_read_when_needed(tmp_path):
     assert (payload.size, run.calls) == (SMALL_FILE + 1, 1)
     assert await payload.read_at(SMALL_FILE, 10) == b"y"
     assert run.calls == 2
+
+
+@pytest.mark.parametrize("size", [0, 1, 4096, SMALL_FILE])
+async def test_a_small_file_of_any_size_is_read_whole(tmp_path, size):
+    data = os.urandom(size)
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+    payload = await Payload.of(path, CountingRun())
+    assert (payload.size, await payload.read_all()) == (size, data)
+
+
+def test_a_file_that_grows_after_the_stat_is_read_on(tmp_path, monkeypatch):
+    """The read asks for one byte more than the stat said; getting it means the file grew,
+    and the rest is read too (up to the small-file bound), not cut at the old size."""
+    path = tmp_path / "growing.bin"
+    path.write_bytes(b"a" * 100)
+    real_fstat = os.fstat
+
+    def fstat_then_grow(fd):  # the file grows right after its size is read
+        st = real_fstat(fd)
+        with open(path, "ab") as f:
+            f.write(b"b" * 5000)
+        return st
+
+    monkeypatch.setattr(os, "fstat", fstat_then_grow)
+    st, content = _stat_and_read_small(str(path))
+    assert st.st_size == 100
+    assert content == b"a" * 100 + b"b" * 5000
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+async def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+
+    async def in_a_thread(fn, *args):  # type: ignore[no-untyped-def]
+        return await asyncio.to_thread(fn, *args)
+
+    try:
+        with pytest.raises(ValueError, match="not a regular file"):
+            await asyncio.wait_for(Payload.of(fifo, in_a_thread), 5)
+    finally:  # had the open waited for a writer, this one releases it (ENXIO if not)
+        with contextlib.suppress(OSError):
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
 
 
 async def test_a_directory_is_not_an_upload(tmp_path):
