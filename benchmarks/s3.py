@@ -390,9 +390,70 @@ class RawDriver(Driver):
             return await resp.read()
 
 
+def _raw_bulk_part(endpoint: str, up: bool, folder: str, prefix: str, names: list[str]) -> None:
+    """One process's share of a sharded raw bulk run: :class:`RawDriver`'s idiom."""
+
+    async def main() -> None:
+        async with RawDriver(endpoint) as d:
+
+            async def one(name: str) -> None:
+                path = os.path.join(folder, name)
+                if up:
+                    with open(path, "rb") as f:
+                        await d.put(f"{prefix}/{name}", f.read())
+                else:
+                    data = await d.get(f"{prefix}/{name}")
+                    with open(path, "wb") as f:
+                        f.write(data)
+
+            await bounded([lambda n=n: one(n) for n in names], 64)  # type: ignore[misc]
+
+    asyncio.run(main())
+
+
+class RawShardedDriver(RawDriver):
+    """:class:`RawDriver`'s bulk idiom on every core: one process per CPU, each with its
+    share of the files, its own loop and pool, concurrency 64 (as acloud's shards). The
+    bulk floor of any aiohttp-based client: no signature, no checksum, files read and
+    written on the loop."""
+
+    name = "raw aiohttp sharded"
+
+    async def _sharded(self, up: bool, folder: str, prefix: str, names: list[str]) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        n = os.cpu_count() or 1
+        loop = asyncio.get_running_loop()
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(n, mp_context=spawn) as pool:
+            await asyncio.gather(
+                *(
+                    loop.run_in_executor(
+                        pool, _raw_bulk_part, self.endpoint, up, folder, prefix, names[i::n]
+                    )
+                    for i in range(n)
+                )
+            )
+
+    async def upload_many(self, src: str, prefix: str, concurrency: int) -> None:
+        await self._sharded(True, src, prefix, sorted(os.listdir(src)))
+
+    async def download_many(self, prefix: str, dst: str, keys: list[str], concurrency: int) -> None:
+        await self._sharded(False, dst, prefix, [k.rsplit("/", 1)[-1] for k in keys])
+
+
 DRIVERS: dict[str, type[Driver]] = {
     d.name: d
-    for d in (AcloudDriver, AiobotocoreDriver, Aioboto3Driver, ObstoreDriver, S3fsDriver, RawDriver)
+    for d in (
+        AcloudDriver,
+        AiobotocoreDriver,
+        Aioboto3Driver,
+        ObstoreDriver,
+        S3fsDriver,
+        RawDriver,
+        RawShardedDriver,
+    )
 }
 
 
@@ -543,7 +604,9 @@ def workloads(quick: bool, tmp: str, only: list[str] | None) -> list[Workload]:
     ]
     if not quick:  # issue #12's bulk target is against obstore's best concurrent idiom
         w6 = Bulk(quick, tmp, 20_000, (4 * KiB,), "w6")
-        w6.contenders = ("acloud", "obstore")
+        # raw aiohttp sharded: the floor of any aiohttp client on every core (no signing,
+        # no checksums, file calls on the loop), to show what Python leaves for the target
+        w6.contenders = ("acloud", "obstore", "raw aiohttp sharded")
         found.append(w6)
     return [w for w in found if not only or w.name.split()[0] in only]
 
