@@ -628,6 +628,20 @@ def _run_here(workload: Workload, driver: type[Driver], endpoint: str) -> dict[s
 
 
 def _run_elsewhere(python: str, workload: Workload, name: str, endpoint: str) -> dict[str, float]:
+    """One run in a fresh interpreter. A run whose process dies is shown and run again,
+    once (obstore's worker was seen to abort, once in a w4 round, on 2026-12-02)."""
+    for attempt in (1, 2):
+        try:
+            return _run_in_process(python, workload, name, endpoint)
+        except subprocess.CalledProcessError as err:
+            print(f"  {name}: the run's process failed ({err}); its stderr ends:", flush=True)
+            print("    " + "\n    ".join((err.stderr or "").strip().splitlines()[-8:]), flush=True)
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _run_in_process(python: str, workload: Workload, name: str, endpoint: str) -> dict[str, float]:
     out = subprocess.run(
         [
             python,
