@@ -33,8 +33,8 @@ def machine() -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "commit": commit,
         "date": time.strftime("%Y-%m-%d"),
-        # where the bulk workloads write their files (TMPDIR): file creation costs
-        # differ by an order of magnitude between directories on some machines
+        # where the bulk workloads write their files (TMPDIR): on this project's disk, file
+        # creation costs changed tenfold from hour to hour (docs/benchmarks.md)
         "tmp": tempfile.gettempdir(),
     }
 
