@@ -499,8 +499,6 @@ _ENTITIES = {"&quot;": '"', "&apos;": "'", "&lt;": "<", "&gt;": ">"}
 def _text(text: str) -> str:
     """XML character data: its line ends, five entities and character references
     decoded."""
-    if "&" not in text and "\r" not in text:
-        return text
     if "\r" in text:  # XML's end-of-line handling, as a parser applies it
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "&" not in text:
