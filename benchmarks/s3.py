@@ -93,7 +93,10 @@ class Driver:
         raise NotImplementedError
 
     async def upload_many(self, src: str, prefix: str, concurrency: int) -> None:
-        names = sorted(os.listdir(src))
+        await self.upload_named(src, sorted(os.listdir(src)), prefix, concurrency)
+
+    async def upload_named(self, src: str, names: list[str], prefix: str, concurrency: int) -> None:
+        """The default bulk upload, of the files ``names`` of ``src``."""
 
         async def one(name: str) -> None:
             with open(os.path.join(src, name), "rb") as f:
@@ -395,18 +398,10 @@ def _raw_bulk_part(endpoint: str, up: bool, folder: str, prefix: str, names: lis
 
     async def main() -> None:
         async with RawDriver(endpoint) as d:
-
-            async def one(name: str) -> None:
-                path = os.path.join(folder, name)
-                if up:
-                    with open(path, "rb") as f:
-                        await d.put(f"{prefix}/{name}", f.read())
-                else:
-                    data = await d.get(f"{prefix}/{name}")
-                    with open(path, "wb") as f:
-                        f.write(data)
-
-            await bounded([lambda n=n: one(n) for n in names], 64)  # type: ignore[misc]
+            if up:
+                await d.upload_named(folder, names, prefix, 64)
+            else:
+                await d.download_many(prefix, folder, [f"{prefix}/{n}" for n in names], 64)
 
     asyncio.run(main())
 
