@@ -81,11 +81,29 @@ def _aws_test_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On a pytest-xdist worker: hand the figures it measured to the controller."""
+    from .figures import REPORT
+
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["acloud_figures"] = list(REPORT)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """On the pytest-xdist controller: gather the figures of a worker that finished."""
+    from .figures import REPORT
+
+    REPORT.extend(getattr(node, "workeroutput", {}).get("acloud_figures", []))
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """The figures tests measured (tests/figures.py), printed even without ``-s``."""
+    """The figures tests measured (tests/figures.py), from every worker, printed even
+    without ``-s``."""
     from .figures import REPORT
 
     if REPORT:
         terminalreporter.section("figures measured by the tests")
-        for line in REPORT:
+        for line in sorted(REPORT):
             terminalreporter.write_line(line)
