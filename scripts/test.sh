@@ -38,5 +38,5 @@ step "mypy (strict on acloud/)"
 step "docs (mkdocs build --strict)"
 "$VENV/bin/mkdocs" build --strict -q -d .cache/site
 
-step "pytest"
-"$VENV/bin/python" -m pytest --timeout 300 "$@"
+step "pytest (in parallel: each worker starts its own servers)"
+"$VENV/bin/python" -m pytest --timeout 300 -n "${PYTEST_WORKERS:-3}" --dist worksteal "$@"
