@@ -17,7 +17,7 @@ import aiohttp
 import aiohttp.payload
 from aiobotocore.httpsession import AIOHTTPSession
 
-from .._core.http import PoolView, ViewPayload
+from .._core.pool import PoolView, ViewPayload
 
 __all__ = ["PartBody", "shared_http_session_cls"]
 

@@ -22,7 +22,6 @@ import ipaddress
 import logging
 import math
 import re
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
@@ -30,6 +29,7 @@ from typing import Any, ClassVar, TypeVar
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession
 
+from .._core.attempt import Attempt
 from .._core.concurrency import run_bounded
 from .._core.errors import APIStatusError, IntegrityError, NotFoundError
 from .._core.executor import finish_then_cancel, undo_shielded
@@ -40,7 +40,7 @@ from .._core.session import Session
 from ..storage.base import BucketInfo, ObjectInfo, StorageClient, byte_range, listed_object
 from ..storage.checksums import md5_of, off_loop
 from ..storage.payload import Payload
-from ._errors import error_for_code, translating
+from ._errors import error_for_code, translate, translating
 from ._fast import FastPath
 from ._pool import PartBody, shared_http_session_cls
 
@@ -230,24 +230,10 @@ class S3Client(StorageClient):
     # -- the one request path ----------------------------------------------------------
     async def _send(self, operation: str, /, **params: Any) -> Any:
         """One attempt of one S3 operation, errors translated, one debug line."""
-        started = time.perf_counter()
-        outcome = "ok"
-        try:
-            with translating():
-                if self._fast is not None and self._fast.covers(operation, params):
-                    return await self._fast.send(operation, params)
-                return await getattr(self._client, operation)(**params)
-        except Exception as err:
-            outcome = type(err).__name__
-            raise
-        finally:
-            log.debug(
-                "%s bucket=%s -> %s in %.1f ms",
-                operation,
-                params.get("Bucket", "-"),
-                outcome,
-                (time.perf_counter() - started) * 1000,
-            )
+        with Attempt(log, operation, params.get("Bucket", "-"), translate=translate):
+            if self._fast is not None and self._fast.covers(operation, params):
+                return await self._fast.send(operation, params)
+            return await getattr(self._client, operation)(**params)
 
     async def _call(self, operation: str, /, *, idempotent: bool = True, **params: Any) -> Any:
         """Call one S3 operation under acloud's retry policy."""

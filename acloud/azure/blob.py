@@ -27,7 +27,6 @@ import base64
 import logging
 import os
 import re
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime, timedelta, timezone
@@ -39,6 +38,7 @@ from azure.core.pipeline.transport import AioHttpTransport
 from azure.storage.blob import BlobBlock, BlobSasPermissions, ContentSettings, generate_blob_sas
 from azure.storage.blob.aio import BlobServiceClient
 
+from .._core.attempt import Attempt
 from .._core.concurrency import run_bounded
 from .._core.errors import (
     APIStatusError,
@@ -48,14 +48,14 @@ from .._core.errors import (
     NotFoundError,
     UnsupportedOperationError,
 )
-from .._core.http import PoolView, closing_responses_on_failure
 from .._core.paging import AsyncPager, Page
+from .._core.pool import PoolView, closing_responses_on_failure
 from .._core.retry import RetryPolicy
 from .._core.session import Session
 from ..storage.base import BucketInfo, ObjectInfo, StorageClient
 from ..storage.checksums import RunningChecksums, md5_of, off_loop
 from ..storage.payload import Payload
-from ._errors import translating
+from ._errors import translate, translating
 
 __all__ = ["AzureBlobClient"]
 
@@ -220,22 +220,11 @@ class AzureBlobClient(StorageClient):
         await self._ready()
 
         async def attempt(number: int) -> T:
-            started = time.perf_counter()
-            outcome = "ok"
-            try:
-                with translating(), closing_responses_on_failure():
-                    return await fn()
-            except Exception as err:
-                outcome = type(err).__name__
-                raise
-            finally:
-                log.debug(
-                    "%s -> %s in %.1f ms (attempt %d)",
-                    name,
-                    outcome,
-                    (time.perf_counter() - started) * 1000,
-                    number,
-                )
+            with (
+                Attempt(log, name, number=number, translate=translate),
+                closing_responses_on_failure(),
+            ):
+                return await fn()
 
         return await self.retry_policy.call(attempt, idempotent=idempotent)
 

@@ -13,9 +13,9 @@ from typing import Any, Literal, TypeVar
 
 from .._core.concurrency import poll_until
 from .._core.errors import AcloudError, APIStatusError, InvalidResponseError
-from .._core.http import RestClient, checked_url, path_segment
 from .._core.paging import AsyncPager, ListPager, Page
 from .._core.ratelimit import Rate, WindowLimiter
+from .._core.rest import RestClient, checked_url, path_segment
 from .._core.retry import RetryPolicy
 from .._core.secrets import Secret
 from .._core.session import Session

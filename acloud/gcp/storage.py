@@ -1,6 +1,6 @@
 """GCSClient: the StorageClient contract on Google Cloud Storage's JSON API.
 
-Requests go through acloud's one REST path (:class:`~acloud._core.http.RestClient`) on the
+Requests go through acloud's one REST path (:class:`~acloud._core.rest.RestClient`) on the
 Session's aiohttp pool; gcloud-aio-storage's :class:`~gcloud.aio.storage.Storage`, made on
 that same pool, provides the API root (``STORAGE_EMULATOR_HOST`` honoured) and the OAuth2
 token (Application Default Credentials, a service-account file or a given Token).
@@ -50,8 +50,8 @@ from .._core.errors import (
     reading_response,
 )
 from .._core.executor import undo_shielded
-from .._core.http import RestClient, path_segment
 from .._core.paging import AsyncPager, Page
+from .._core.rest import RestClient, path_segment
 from .._core.retry import RetryPolicy
 from .._core.session import Session
 from ..storage.base import BucketInfo, ObjectInfo, StorageClient, byte_range

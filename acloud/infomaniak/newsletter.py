@@ -34,9 +34,9 @@ from .._core.errors import (
     UnsupportedOperationError,
     ValidationError,
 )
-from .._core.http import RestClient, checked_url, path_segment
 from .._core.paging import AsyncPager, Page
 from .._core.ratelimit import Rate, WindowLimiter
+from .._core.rest import RestClient, checked_url, path_segment
 from .._core.retry import RetryPolicy
 from .._core.secrets import Secret
 from .._core.session import Session

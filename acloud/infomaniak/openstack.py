@@ -38,8 +38,8 @@ from .._core.errors import (
     translated_by,
 )
 from .._core.extras import require
-from .._core.http import checked_url
 from .._core.paging import AsyncPager, Page
+from .._core.rest import checked_url
 from .._core.retry import RetryPolicy
 from .._core.secrets import Secret
 from .._core.session import Session

@@ -41,8 +41,8 @@ from .._core.errors import (
     reading_response,
 )
 from .._core.executor import undo_shielded
-from .._core.http import RestClient
 from .._core.paging import AsyncPager, Page
+from .._core.rest import RestClient
 from .._core.retry import RetryPolicy
 from .._core.session import Session
 from ..storage.base import BucketInfo, ObjectInfo, StorageClient, byte_range

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import json as _json
 import logging
-import time
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 import aiohttp
-import aiohttp.payload
 
+from .attempt import Attempt
 from .client import AsyncClient
 from .errors import (
     APIStatusError,
@@ -31,119 +29,12 @@ from .errors import (
     error_for_status,
     parse_retry_after,
 )
+from .pool import ViewPayload
 from .ratelimit import WindowLimiter
 
-__all__ = [
-    "IDEMPOTENT_METHODS",
-    "PoolView",
-    "RestClient",
-    "ViewPayload",
-    "checked_url",
-    "closing_responses_on_failure",
-    "path_segment",
-]
+__all__ = ["IDEMPOTENT_METHODS", "RestClient", "checked_url", "path_segment"]
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-_WRITE_SLICE = 64 * 1024
-
-
-class ViewPayload(aiohttp.payload.Payload):
-    """A request body sent from a memoryview in 64 KiB slices: never copied whole, never
-    one blocking-sized write, and sendable again by a retry."""
-
-    def __init__(self, data: bytes | bytearray | memoryview) -> None:
-        view = memoryview(data).cast("B")
-        super().__init__(view, content_type="application/octet-stream")
-        self._size = view.nbytes
-
-    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
-        return self._value.tobytes().decode(encoding, errors)  # type: ignore[no-any-return]
-
-    async def write(self, writer: Any) -> None:
-        await self.write_with_length(writer, None)
-
-    async def write_with_length(self, writer: Any, content_length: int | None) -> None:
-        view: memoryview = self._value
-        if content_length is not None:
-            view = view[:content_length]
-        for start in range(0, view.nbytes, _WRITE_SLICE):
-            await writer.write(view[start : start + _WRITE_SLICE])
-
-
-_OPENED: contextvars.ContextVar[list[aiohttp.ClientResponse] | None] = contextvars.ContextVar(
-    "acloud_opened_responses", default=None
-)
-
-
-class _Recorded:
-    """An awaited ``ClientSession.request`` whose response is noted in ``opened``."""
-
-    def __init__(self, sending: Any, opened: list[aiohttp.ClientResponse]) -> None:
-        self._sending = sending
-        self._opened = opened
-
-    def __await__(self) -> Any:
-        return self._send().__await__()
-
-    async def _send(self) -> aiohttp.ClientResponse:
-        response: aiohttp.ClientResponse = await self._sending
-        self._opened.append(response)
-        return response
-
-
-@contextlib.contextmanager
-def closing_responses_on_failure() -> Iterator[None]:
-    """Responses an SDK opens through a :class:`PoolView` inside the block are closed if
-    the block fails or is cancelled. Azure's SDK, cancelled between an answer and its
-    body, drops the response unclosed: its connection stayed checked out until the GC.
-
-    Example:
-        >>> with closing_responses_on_failure():
-        ...     pass
-    """
-    opened: list[aiohttp.ClientResponse] = []
-    token = _OPENED.set(opened)
-    try:
-        yield
-    except BaseException:
-        for response in opened:
-            response.close()
-        raise
-    finally:
-        _OPENED.reset(token)
-
-
-class PoolView:
-    """A stand-in for an aiohttp ClientSession, given to SDKs that take one (Azure's
-    transport, aiobotocore's session class): requests go to the Session's pool, bytes
-    bodies as :class:`ViewPayload` (no whole copy, no blocking-sized write), ``defaults``
-    added to every request; everything else is the pool's, and the SDK cannot close it."""
-
-    def __init__(self, http: aiohttp.ClientSession, **defaults: Any) -> None:
-        self._http = http
-        self._defaults = defaults
-
-    def request(self, method: str, url: Any, **kwargs: Any) -> Any:
-        """``ClientSession.request`` on the shared pool."""
-        for name, value in self._defaults.items():
-            kwargs.setdefault(name, value)
-        if isinstance(kwargs.get("data"), (bytes, bytearray, memoryview)):
-            kwargs["data"] = ViewPayload(kwargs["data"])
-        sending = self._http.request(method, url, **kwargs)
-        opened = _OPENED.get()
-        return sending if opened is None else _Recorded(sending, opened)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._http, name)
-
-    async def __aenter__(self) -> PoolView:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        """Leaving an SDK's ``async with`` never closes the shared pool."""
-
-    async def close(self) -> None:
-        """Never closes the shared pool (the Session does)."""
 
 
 def path_segment(value: str | int) -> str:
@@ -196,6 +87,21 @@ def _clean_params(params: Mapping[str, Any] | None) -> dict[str, str] | None:
         else:
             out[key] = str(value)
     return out
+
+
+def _transport(method: str, where: str, provider: str) -> Callable[[BaseException], BaseException]:
+    """The translation of a REST attempt's transport failures (a timeout, a dropped
+    connection) into acloud's typed errors; any other error passes as it is."""
+
+    def translate(err: BaseException) -> BaseException:
+        if isinstance(err, asyncio.TimeoutError):
+            return TimeoutError(f"{method} {where} timed out", provider=provider)
+        if isinstance(err, aiohttp.ClientError):
+            message = f"{method} {where} failed: {type(err).__name__}: {err}"
+            return TransportError(message, provider=provider)
+        return err
+
+    return translate
 
 
 class RestClient(AsyncClient):
@@ -275,9 +181,13 @@ class RestClient(AsyncClient):
         if isinstance(data, (bytes, bytearray, memoryview)):
             data = ViewPayload(data)
         log_path = path if not path.startswith(("http://", "https://")) else "<session URI>"
-        started = time.perf_counter()
-        status = 0
-        try:
+        with Attempt(
+            self._log,
+            method,
+            log_path,
+            number=attempt,
+            translate=_transport(method, log_path, self.provider),
+        ) as step:
             async with (
                 _holding(limiters),
                 session.http.request(
@@ -291,26 +201,10 @@ class RestClient(AsyncClient):
                     **self._timeout_option(session.http),
                 ) as resp,
             ):
-                status = resp.status
-                if status >= 400:
+                step.outcome = resp.status
+                if resp.status >= 400:
                     raise self._status_error(resp, self._parse_body(resp, await resp.read()))
                 yield resp
-        except asyncio.TimeoutError as err:
-            raise TimeoutError(f"{method} {log_path} timed out", provider=self.provider) from err
-        except aiohttp.ClientError as err:
-            raise TransportError(
-                f"{method} {log_path} failed: {type(err).__name__}: {err}",
-                provider=self.provider,
-            ) from err
-        finally:
-            self._log.debug(
-                "%s %s -> %s in %.1f ms (attempt %d)",
-                method,
-                log_path,
-                status or "no response",
-                (time.perf_counter() - started) * 1000,
-                attempt,
-            )
 
     async def _fetch(
         self,

@@ -6,8 +6,8 @@ from aioresponses import aioresponses
 
 from acloud import RetryPolicy, Session
 from acloud import errors as E
-from acloud._core.http import RestClient, path_segment
 from acloud._core.ratelimit import Rate
+from acloud._core.rest import RestClient, path_segment
 
 from .test_errors import CLIENT_ERRORS
 

@@ -1,0 +1,117 @@
+"""The shared pool, lent to SDKs that bring their own HTTP code: aiobotocore's session
+class and the Azure SDK's transport send their requests through a :class:`PoolView` of the
+Session's one aiohttp pool, bytes bodies as :class:`ViewPayload`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
+from typing import Any
+
+import aiohttp
+import aiohttp.payload
+
+__all__ = ["PoolView", "ViewPayload", "closing_responses_on_failure"]
+
+_WRITE_SLICE = 64 * 1024
+
+
+class ViewPayload(aiohttp.payload.Payload):
+    """A request body sent from a memoryview in 64 KiB slices: never copied whole, never
+    one blocking-sized write, and sendable again by a retry."""
+
+    def __init__(self, data: bytes | bytearray | memoryview) -> None:
+        view = memoryview(data).cast("B")
+        super().__init__(view, content_type="application/octet-stream")
+        self._size = view.nbytes
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        return self._value.tobytes().decode(encoding, errors)  # type: ignore[no-any-return]
+
+    async def write(self, writer: Any) -> None:
+        await self.write_with_length(writer, None)
+
+    async def write_with_length(self, writer: Any, content_length: int | None) -> None:
+        view: memoryview = self._value
+        if content_length is not None:
+            view = view[:content_length]
+        for start in range(0, view.nbytes, _WRITE_SLICE):
+            await writer.write(view[start : start + _WRITE_SLICE])
+
+
+_OPENED: contextvars.ContextVar[list[aiohttp.ClientResponse] | None] = contextvars.ContextVar(
+    "acloud_opened_responses", default=None
+)
+
+
+class _Recorded:
+    """An awaited ``ClientSession.request`` whose response is noted in ``opened``."""
+
+    def __init__(self, sending: Any, opened: list[aiohttp.ClientResponse]) -> None:
+        self._sending = sending
+        self._opened = opened
+
+    def __await__(self) -> Any:
+        return self._send().__await__()
+
+    async def _send(self) -> aiohttp.ClientResponse:
+        response: aiohttp.ClientResponse = await self._sending
+        self._opened.append(response)
+        return response
+
+
+@contextlib.contextmanager
+def closing_responses_on_failure() -> Iterator[None]:
+    """Responses an SDK opens through a :class:`PoolView` inside the block are closed if
+    the block fails or is cancelled. Azure's SDK, cancelled between an answer and its
+    body, drops the response unclosed: its connection stayed checked out until the GC.
+
+    Example:
+        >>> with closing_responses_on_failure():
+        ...     pass
+    """
+    opened: list[aiohttp.ClientResponse] = []
+    token = _OPENED.set(opened)
+    try:
+        yield
+    except BaseException:
+        for response in opened:
+            response.close()
+        raise
+    finally:
+        _OPENED.reset(token)
+
+
+class PoolView:
+    """A stand-in for an aiohttp ClientSession, given to SDKs that take one (Azure's
+    transport, aiobotocore's session class): requests go to the Session's pool, bytes
+    bodies as :class:`ViewPayload` (no whole copy, no blocking-sized write), ``defaults``
+    added to every request; everything else is the pool's, and the SDK cannot close it."""
+
+    def __init__(self, http: aiohttp.ClientSession, **defaults: Any) -> None:
+        self._http = http
+        self._defaults = defaults
+
+    def request(self, method: str, url: Any, **kwargs: Any) -> Any:
+        """``ClientSession.request`` on the shared pool."""
+        for name, value in self._defaults.items():
+            kwargs.setdefault(name, value)
+        if isinstance(kwargs.get("data"), (bytes, bytearray, memoryview)):
+            kwargs["data"] = ViewPayload(kwargs["data"])
+        sending = self._http.request(method, url, **kwargs)
+        opened = _OPENED.get()
+        return sending if opened is None else _Recorded(sending, opened)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._http, name)
+
+    async def __aenter__(self) -> PoolView:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Leaving an SDK's ``async with`` never closes the shared pool."""
+
+    async def close(self) -> None:
+        """Never closes the shared pool (the Session does)."""
