@@ -45,7 +45,6 @@ if TYPE_CHECKING:
     from ._core.ratelimit import Rate
     from ._core.retry import RetryPolicy
     from ._core.secrets import Secret
-    from ._core.session import Session
     from .aws import AWSCredentials, S3Client
     from .azure import AzureBlobClient
     from .coda import CodaClient
@@ -59,6 +58,7 @@ if TYPE_CHECKING:
         ServerlessClient,
     )
     from .gcp import GCSClient
+    from .session import Session
     from .storage.base import BucketInfo, ObjectInfo, StorageClient
     from .storage.local import LocalStorageClient
     from .storage.transfer import TransferReport, copy_many, download_many, sync, upload_many
@@ -106,7 +106,7 @@ _EXPORTS: dict[str, str] = {
     "Secret": "acloud._core.secrets",
     "ServerError": _ERRORS,
     "ServerlessClient": "acloud.common",
-    "Session": "acloud._core.session",
+    "Session": "acloud.session",
     "StorageClient": "acloud.storage.base",
     "TimeoutError": _ERRORS,
     "TransportError": _ERRORS,

@@ -16,9 +16,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import __version__
+from ._version import __version__
 from ._core.errors import AcloudError
-from ._core.session import Session
+from .session import Session
 from .storage.base import ObjectInfo, StorageClient
 from .storage.transfer import (
     TransferReport,

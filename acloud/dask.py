@@ -43,7 +43,7 @@ try:
 except ImportError as err:  # pragma: no cover - depends on the install
     raise ImportError("acloud.dask needs dask.distributed: pip install 'acloud[dask]'") from err
 
-from ._core.session import Session
+from ._core.session import BaseSession
 from .storage.files import temp_file_of
 from .storage.shards import BatchJob, BatchReport, drive, provider, run_batch, store_options
 from .storage.transfer import (
@@ -81,7 +81,7 @@ def _check_options(options: dict[str, Any]) -> None:
 
 
 async def _outcome(
-    future: Any, asynchronous: bool, loop: asyncio.AbstractEventLoop, session: Session
+    future: Any, asynchronous: bool, loop: asyncio.AbstractEventLoop, session: BaseSession
 ) -> BatchReport:
     """A Dask future's result, awaited without blocking this loop: an asynchronous client
     shares the loop; a synchronous one calls back from its own thread when done, then
@@ -133,7 +133,7 @@ async def transfer_distributed(
     credentials: str | None = None,
     progress: Callable[[TransferProgress], Any] | bool | None = None,
     raise_on_error: bool = False,
-    session: Session | None = None,
+    session: BaseSession | None = None,
     max_pending: int | None = None,
     **store_options_: Any,
 ) -> TransferReport:
@@ -180,7 +180,7 @@ async def transfer_distributed(
     tag = uuid.uuid4().hex[:12]
     submitted = 0
     own = session is None
-    driver = session or Session()
+    driver = session or BaseSession()
 
     async def submit(batch: list[_Entry]) -> BatchReport:
         nonlocal submitted

@@ -51,7 +51,7 @@ except ImportError as err:  # pragma: no cover - depends on the install
     raise ImportError("acloud.fsspec needs fsspec: pip install 'acloud[fsspec]'") from err
 
 from ._core.errors import NotFoundError, PreconditionFailedError
-from ._core.session import Session
+from ._core.session import BaseSession
 from .storage.base import ObjectInfo, StorageClient
 from .storage.url import StoreURL, _make_client
 
@@ -145,7 +145,7 @@ class AcloudFileSystem(AsyncFileSystem):  # type: ignore[misc]
         *,
         scheme: str | None = None,
         store: StorageClient | None = None,
-        session: Session | None = None,
+        session: BaseSession | None = None,
         block_size: int | None = None,
         asynchronous: bool = False,
         loop: asyncio.AbstractEventLoop | None = None,

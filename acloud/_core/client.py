@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import ClosedError
 from .retry import RetryPolicy
-from .session import Session
+from .session import BaseSession
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -38,8 +38,8 @@ class AsyncClient:
 
     provider: ClassVar[str] = "acloud"
 
-    def __init__(self, *, session: Session | None = None, retry: RetryPolicy | None = None):
-        if session is not None and not isinstance(session, Session):
+    def __init__(self, *, session: BaseSession | None = None, retry: RetryPolicy | None = None):
+        if session is not None and not isinstance(session, BaseSession):
             raise TypeError(f"session must be an acloud.Session, not {type(session).__name__}")
         self._session = session
         self._owns_session = session is None
@@ -50,7 +50,7 @@ class AsyncClient:
             session._register(self)
 
     @property
-    def session(self) -> Session:
+    def session(self) -> BaseSession:
         """The Session whose pool this client uses."""
         if self._session is None:
             raise ClosedError(self._not_open_message())
@@ -79,9 +79,9 @@ class AsyncClient:
         async with self._open_lock:
             if self._state is not _State.NEW:
                 return self
-            made: Session | None = None
+            made: BaseSession | None = None
             if self._owns_session:
-                made = self._session = Session(**self._session_options())
+                made = self._session = BaseSession(**self._session_options())
                 await made.open()
             try:
                 await self._open()
@@ -117,7 +117,7 @@ class AsyncClient:
     ) -> None:
         await self.close()
 
-    async def _ready(self) -> Session:
+    async def _ready(self) -> BaseSession:
         """The open Session; opens a Session-made client on first use."""
         if self._state is _State.OPEN:
             assert self._session is not None

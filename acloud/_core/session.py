@@ -1,13 +1,8 @@
-"""Session: one aiohttp connection pool, one thread pool, one retry policy and one set of
-rate limiters, shared by every client created from it.
+"""The provider-neutral machinery of a Session: one aiohttp connection pool, one thread
+pool, one retry policy and one set of rate limiters, shared by every client that uses it.
 
-Example:
-    >>> import acloud
-    >>> async def main():                                          # doctest: +SKIP
-    ...     async with acloud.Session(pool_size=64) as cloud:
-    ...         s3 = cloud.s3(endpoint_url="http://127.0.0.1:9000")
-    ...         local = cloud.local("/tmp/store")
-    ...         await local.put_object("bucket", "hello.txt", b"hi")
+:class:`acloud.Session` adds the factories (``cloud.s3()``, ``cloud.local()``...); a client
+made alone makes a :class:`BaseSession` of its own.
 """
 
 from __future__ import annotations
@@ -20,7 +15,7 @@ import weakref
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, Protocol, TypeVar
 
 import aiohttp
 
@@ -33,20 +28,21 @@ from .retry import RetryPolicy
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from ..aws import S3Client
-    from ..azure import AzureBlobClient
-    from ..coda import CodaClient
-    from ..gcp import GCSClient
-    from ..infomaniak.newsletter import InfomaniakNewsletterClient
-    from ..infomaniak.s3 import InfomaniakS3Client
-    from ..storage.local import LocalStorageClient
-    from .client import AsyncClient
-
-__all__ = ["Session"]
+__all__ = ["BaseSession"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
-C = TypeVar("C", bound="AsyncClient")
+C = TypeVar("C", bound="_Client")
+
+
+class _Client(Protocol):
+    """What a Session keeps of the clients made from it."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    async def close(self) -> None: ...
+
 
 USER_AGENT = f"acloud/{__version__}"
 
@@ -73,7 +69,7 @@ def _environment_configures_http() -> bool:
         return False
 
 
-class Session:
+class BaseSession:
     """The shared machinery of a group of clients; an async context manager.
 
     Args:
@@ -87,8 +83,8 @@ class Session:
         trace_configs: aiohttp ``TraceConfig`` objects, to observe every request of every
             client of this Session (timings, connection reuse).
 
-    Clients created by the factories (:meth:`s3`, :meth:`local`...) share this Session's
-    pool and are closed with it; closing one of them never closes the pool.
+    Clients made with ``session=`` share this Session's pool and are closed with it;
+    closing one of them never closes the pool.
     """
 
     def __init__(
@@ -124,8 +120,8 @@ class Session:
         self._http: aiohttp.ClientSession | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._brief = BriefCalls(lambda: self.executor)
-        self._clients: weakref.WeakSet[AsyncClient] = weakref.WeakSet()
-        self._shared: dict[Hashable, AsyncClient] = {}
+        self._clients: weakref.WeakSet[_Client] = weakref.WeakSet()
+        self._shared: dict[Hashable, _Client] = {}
         self._closing = False
 
     # -- lifecycle -------------------------------------------------------------------
@@ -244,64 +240,10 @@ class Session:
             client = self._shared[key] = factory()
         return client  # type: ignore[return-value]
 
-    def _register(self, client: AsyncClient) -> None:
+    def _register(self, client: _Client) -> None:
         if self._state is _State.CLOSED:
             raise ClosedError("this Session is closed; create a new one")
         self._clients.add(client)
 
-    # -- factories -------------------------------------------------------------------
-    def local(self, root: str | Any, **kwargs: Any) -> LocalStorageClient:
-        """A :class:`~acloud.storage.local.LocalStorageClient` on directory ``root``."""
-        from ..storage.local import LocalStorageClient
-
-        return LocalStorageClient(root, session=self, **kwargs)
-
-    def s3(self, region_name: str | None = None, **kwargs: Any) -> S3Client:
-        """An :class:`~acloud.aws.S3Client` on this Session's pool (extra ``aws``)."""
-        from ..aws import S3Client
-
-        return S3Client(region_name, session=self, **kwargs)
-
-    def gcs(self, project: str | None = None, **kwargs: Any) -> GCSClient:
-        """A :class:`~acloud.gcp.GCSClient` on this Session's pool (extra ``gcp``)."""
-        from ..gcp import GCSClient
-
-        return GCSClient(project, session=self, **kwargs)
-
-    def azure(self, account_url: str | None = None, **kwargs: Any) -> AzureBlobClient:
-        """An :class:`~acloud.azure.AzureBlobClient` on this Session's pool (extra ``azure``)."""
-        from ..azure import AzureBlobClient
-
-        return AzureBlobClient(account_url, session=self, **kwargs)
-
-    def coda(self, api_token: str | None = None, **kwargs: Any) -> CodaClient:
-        """A :class:`~acloud.coda.CodaClient` on this Session's pool (``CODA_API_TOKEN``
-        when no token is given)."""
-        from ..coda import CodaClient
-
-        if api_token is None:
-            return CodaClient.from_env(session=self, **kwargs)
-        return CodaClient(api_token, session=self, **kwargs)
-
-    def newsletter(
-        self, token: str | None = None, domain_id: int | str | None = None, **kwargs: Any
-    ) -> InfomaniakNewsletterClient:
-        """An :class:`~acloud.infomaniak.InfomaniakNewsletterClient` on this Session's pool
-        (``INFOMANIAK_NEWSLETTER_TOKEN`` and ``INFOMANIAK_NEWSLETTER_ID`` when neither is
-        given)."""
-        from ..infomaniak.newsletter import InfomaniakNewsletterClient
-
-        if token is None and domain_id is None:
-            return InfomaniakNewsletterClient.from_env(session=self, **kwargs)
-        if token is None or domain_id is None:
-            raise ValueError("give both token and domain_id, or neither (from the environment)")
-        return InfomaniakNewsletterClient(token, domain_id, session=self, **kwargs)
-
-    def infomaniak_s3(self, **kwargs: Any) -> InfomaniakS3Client:
-        """An :class:`~acloud.infomaniak.InfomaniakS3Client` on this Session (extra ``aws``)."""
-        from ..infomaniak.s3 import InfomaniakS3Client
-
-        return InfomaniakS3Client(session=self, **kwargs)
-
     def __repr__(self) -> str:
-        return f"<acloud.Session {self._state.value} pool_size={self.pool_size}>"
+        return f"<acloud.{type(self).__name__} {self._state.value} pool_size={self.pool_size}>"

@@ -36,7 +36,7 @@ from .._core.executor import finish_then_cancel, undo_shielded
 from .._core.paging import Page
 from .._core.retry import RetryPolicy
 from .._core.secrets import Secret, redact_in_sdk_logs
-from .._core.session import Session
+from .._core.session import BaseSession
 from ..storage.base import BucketInfo, ObjectInfo, StorageClient, byte_range, listed_object
 from ..storage.checksums import md5_of, off_loop
 from ..storage.payload import Payload
@@ -145,7 +145,7 @@ class S3Client(StorageClient):
         part_size: int = 8 * MiB,
         multipart_threshold: int = 8 * MiB,
         max_concurrency: int = 8,
-        session: Session | None = None,
+        session: BaseSession | None = None,
         retry: RetryPolicy | None = None,
         fast_path: bool = True,
     ) -> None:

@@ -51,7 +51,7 @@ from .._core.errors import (
 from .._core.paging import AsyncPager, Page
 from .._core.pool import PoolView, closing_responses_on_failure
 from .._core.retry import RetryPolicy
-from .._core.session import Session
+from .._core.session import BaseSession
 from ..storage.base import BucketInfo, ObjectInfo, StorageClient
 from ..storage.checksums import RunningChecksums, md5_of, off_loop
 from ..storage.payload import Payload
@@ -121,7 +121,7 @@ class AzureBlobClient(StorageClient):
         block_size: int = 8 * MiB,
         single_put_threshold: int = 8 * MiB,
         max_concurrency: int = 8,
-        session: Session | None = None,
+        session: BaseSession | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
         if not 0 < block_size <= MAX_BLOCK_SIZE:

@@ -18,7 +18,7 @@ from .._core.ratelimit import Rate, WindowLimiter
 from .._core.rest import RestClient, checked_url, path_segment
 from .._core.retry import RetryPolicy
 from .._core.secrets import Secret
-from .._core.session import Session
+from .._core.session import BaseSession
 from .errors import ERROR_OVERRIDES, CodaMutationTimeoutError, CodaPartialInsertError
 from .models import (
     ACLSettings,
@@ -137,7 +137,7 @@ class CodaClient(RestClient):
         doc_version: Literal["latest"] | None = None,
         max_rows_per_request: int = 500,
         max_request_bytes: int = 2_000_000,
-        session: Session | None = None,
+        session: BaseSession | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
         token = Secret(api_token)

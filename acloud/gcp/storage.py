@@ -53,7 +53,7 @@ from .._core.executor import undo_shielded
 from .._core.paging import AsyncPager, Page
 from .._core.rest import RestClient, path_segment
 from .._core.retry import RetryPolicy
-from .._core.session import Session
+from .._core.session import BaseSession
 from ..storage.base import BucketInfo, ObjectInfo, StorageClient, byte_range
 from ..storage.checksums import RunningChecksums
 from ..storage.payload import Body, Payload, mark_last
@@ -145,7 +145,7 @@ class GCSClient(StorageClient, RestClient):
         resumable_threshold: int = 8 * MiB,
         part_size: int = 8 * MiB,
         max_concurrency: int = 8,
-        session: Session | None = None,
+        session: BaseSession | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
         if chunk_size <= 0 or chunk_size % CHUNK_QUANTUM:

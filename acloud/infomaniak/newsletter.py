@@ -39,7 +39,7 @@ from .._core.ratelimit import Rate, WindowLimiter
 from .._core.rest import RestClient, checked_url, path_segment
 from .._core.retry import RetryPolicy
 from .._core.secrets import Secret
-from .._core.session import Session
+from .._core.session import BaseSession
 
 __all__ = [
     "InfomaniakNewsletterClient",
@@ -148,7 +148,7 @@ class InfomaniakNewsletterClient(RestClient):
         base_url: str = DEFAULT_BASE_URL,
         rate: Rate = DEFAULT_RATE,
         timeout: float | None = 30,
-        session: Session | None = None,
+        session: BaseSession | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
         secret = Secret(token)

@@ -42,7 +42,7 @@ from .._core.paging import AsyncPager, Page
 from .._core.rest import checked_url
 from .._core.retry import RetryPolicy
 from .._core.secrets import Secret
-from .._core.session import Session
+from .._core.session import BaseSession
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -278,7 +278,7 @@ class OpenStackClient(AsyncClient):
         *,
         max_concurrency: int = 4,
         page_size: int = 100,
-        session: Session | None = None,
+        session: BaseSession | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
         if credentials is not None and not isinstance(credentials, InfomaniakCredentials):

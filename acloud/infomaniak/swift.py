@@ -44,7 +44,7 @@ from .._core.executor import undo_shielded
 from .._core.paging import AsyncPager, Page
 from .._core.rest import RestClient
 from .._core.retry import RetryPolicy
-from .._core.session import Session
+from .._core.session import BaseSession
 from ..storage.base import BucketInfo, ObjectInfo, StorageClient, byte_range
 from ..storage.checksums import md5_of
 from ..storage.payload import Payload
@@ -87,7 +87,7 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
         max_concurrency: int = 8,
         temp_url_key: str | None = None,
         clean_old_segments: bool = True,
-        session: Session | None = None,
+        session: BaseSession | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
         if segment_size < 1 * MiB:

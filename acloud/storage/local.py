@@ -36,7 +36,7 @@ from .._core.errors import (
 from .._core.executor import finish_then_cancel
 from .._core.paging import Page
 from .._core.retry import RetryPolicy
-from .._core.session import Session
+from .._core.session import BaseSession
 from .base import BucketInfo, ObjectInfo, StorageClient
 from .files import discard_temp, finish_temp, scandir_in_key_order
 from .payload import Payload, read_at
@@ -89,7 +89,7 @@ class LocalStorageClient(StorageClient):
         root: str | os.PathLike[str],
         *,
         durable: bool = True,
-        session: Session | None = None,
+        session: BaseSession | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
         super().__init__(session=session, retry=retry)

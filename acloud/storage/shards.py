@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from .._core.errors import AcloudError
-from .._core.session import Session
+from .._core.session import BaseSession
 from .transfer import (
     DEFAULT_CONCURRENCY,
     ProgressSink,
@@ -95,7 +95,7 @@ class _ProcessLoop:
         self.loop = asyncio.new_event_loop()
         thread = threading.Thread(target=self.loop.run_forever, name="acloud-batches", daemon=True)
         thread.start()
-        self.session = Session()
+        self.session = BaseSession()
         self.run(self.session.open())
         self.locations: dict[tuple[str, str], Location] = {}
         atexit.register(self.close)
@@ -222,7 +222,7 @@ async def shard_locally(
     concurrency: int,
     sink: ProgressSink,
     options: dict[str, Any],
-    session: Session,
+    session: BaseSession,
 ) -> TransferReport:
     """Run a transfer's batches on ``processes`` processes of this machine, each with its
     own loop and pool. Cancelled, it cancels the batches not started and waits for the

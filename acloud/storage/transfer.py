@@ -45,7 +45,7 @@ from typing import Any, Literal
 
 from .._core.concurrency import WeightedSemaphore, run_bounded
 from .._core.errors import AcloudError, NotFoundError
-from .._core.session import Session
+from .._core.session import BaseSession
 from .base import ObjectInfo, StorageClient
 from .files import TEMP_SUFFIX, scandir_in_key_order
 from .url import FolderLocation, Location, StoreLocation, open_store
@@ -193,7 +193,7 @@ def _walk_folder(root: str) -> Iterator[_Entry]:
 
 
 async def _iter_blocking(
-    it: Iterator[_Entry], session: Session, batch: int = 500
+    it: Iterator[_Entry], session: BaseSession, batch: int = 500
 ) -> AsyncIterator[_Entry]:
     def take() -> list[_Entry]:
         out = []
@@ -208,7 +208,7 @@ async def _iter_blocking(
             yield item
 
 
-async def _entries(loc: Location, session: Session) -> AsyncIterator[_Entry]:
+async def _entries(loc: Location, session: BaseSession) -> AsyncIterator[_Entry]:
     if isinstance(loc, FolderLocation):
         async for entry in _iter_blocking(_walk_folder(loc.path), session):
             yield entry
@@ -248,7 +248,7 @@ class _Engine:
         self,
         src: Location,
         dst: Location,
-        session: Session,
+        session: BaseSession,
         *,
         concurrency: int,
         progress: Callable[[TransferProgress], Any] | bool | None,
@@ -397,7 +397,7 @@ class ProgressSink:
 # -- the public functions --------------------------------------------------------------
 @contextlib.asynccontextmanager
 async def _opened(
-    target: str | Location, session: Session, options: dict[str, Any]
+    target: str | Location, session: BaseSession, options: dict[str, Any]
 ) -> AsyncIterator[Location]:
     if isinstance(target, Location):  # the caller's: the caller opens and closes it
         yield target
@@ -410,7 +410,7 @@ async def _run(
     src: str | Location,
     dst: str | Location,
     *,
-    session: Session | None,
+    session: BaseSession | None,
     concurrency: int,
     progress: Callable[[TransferProgress], Any] | bool | None,
     raise_on_error: bool,
@@ -429,7 +429,7 @@ async def _run(
     workers = _shard_processes(processes, shardable, session is None, options)
     own = session is None
     if own:
-        session = Session(pool_size=max(concurrency * 2, 10))
+        session = BaseSession(pool_size=max(concurrency * 2, 10))
         await session.open()
     assert session is not None
     try:
@@ -607,7 +607,7 @@ async def _compared(
     src: Location,
     dst: Location,
     compare: Compare | None,
-    session: Session,
+    session: BaseSession,
     theirs: set[str] | None = None,
 ) -> AsyncIterator[tuple[_Entry, bool]]:
     """Each source entry with whether the destination holds it up to date, in one pass
@@ -642,7 +642,7 @@ async def _transfer_entries(
     src: Location,
     dst: Location,
     entries: Iterable[_Entry],
-    session: Session,
+    session: BaseSession,
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
 ) -> TransferReport:
@@ -669,7 +669,7 @@ async def _up_to_date(
     src: Location,
     dst: Location,
     compare: Compare,
-    session: Session,
+    session: BaseSession,
 ) -> bool:
     if there is None or there.size != entry.size:
         return False
@@ -680,13 +680,13 @@ async def _up_to_date(
     return await _checksum(entry, src, session) == await _checksum(there, dst, session)
 
 
-async def _checksum(entry: _Entry, loc: Location, session: Session) -> str | None:
+async def _checksum(entry: _Entry, loc: Location, session: BaseSession) -> str | None:
     if isinstance(loc, FolderLocation):
         return await session.run_blocking(_md5_file, os.path.join(loc.path, *entry.key.split("/")))
     return entry.md5  # None (no MD5 known) is never "equal": the object is transferred
 
 
-async def _delete_all(loc: Location, keys: list[str], session: Session) -> None:
+async def _delete_all(loc: Location, keys: list[str], session: BaseSession) -> None:
     if isinstance(loc, StoreLocation):
         await loc.client.delete_objects(loc.bucket, [loc.key(k) for k in keys])
         return
@@ -700,7 +700,7 @@ async def upload_many(
     src: str | os.PathLike[str] | FolderLocation,
     dst: str | StoreLocation,
     *,
-    session: Session | None = None,
+    session: BaseSession | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: Callable[[TransferProgress], Any] | bool | None = None,
     raise_on_error: bool = False,
@@ -729,7 +729,7 @@ async def download_many(
     src: str | StoreLocation,
     dst: str | os.PathLike[str] | FolderLocation,
     *,
-    session: Session | None = None,
+    session: BaseSession | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: Callable[[TransferProgress], Any] | bool | None = None,
     raise_on_error: bool = False,
@@ -759,7 +759,7 @@ async def copy_many(
     dst: str | StoreLocation,
     *,
     keys: Iterable[str] | None = None,
-    session: Session | None = None,
+    session: BaseSession | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: Callable[[TransferProgress], Any] | bool | None = None,
     raise_on_error: bool = False,
@@ -792,7 +792,7 @@ async def sync(
     delete: bool = False,
     compare: Compare = "size+mtime",
     dry_run: bool = False,
-    session: Session | None = None,
+    session: BaseSession | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: Callable[[TransferProgress], Any] | bool | None = None,
     raise_on_error: bool = False,

@@ -29,7 +29,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .._core.session import Session
+from .._core.session import BaseSession
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -141,7 +141,7 @@ class FolderLocation(Location):
     url: str = ""
 
 
-def _make_client(parsed: StoreURL, session: Session | None, options: dict[str, Any]) -> Any:
+def _make_client(parsed: StoreURL, session: BaseSession | None, options: dict[str, Any]) -> Any:
     """The client for a URL's store. Within a Session, one client per configuration
     (scheme and options): two URLs of one store share it."""
     opts = {**parsed.options, **options}
@@ -160,7 +160,7 @@ def _make_client(parsed: StoreURL, session: Session | None, options: dict[str, A
     return session.shared_client(key, build)
 
 
-def _client_for(scheme: str, opts: dict[str, Any], session: Session | None) -> Any:
+def _client_for(scheme: str, opts: dict[str, Any], session: BaseSession | None) -> Any:
     """The client for ``scheme``, popping the options it uses from ``opts``."""
     if scheme == "local":
         from .local import LocalStorageClient
@@ -246,7 +246,7 @@ def _flag(name: str, value: Any) -> bool:
 
 
 def open_store(
-    url: str, *, session: Session | None = None, **options: Any
+    url: str, *, session: BaseSession | None = None, **options: Any
 ) -> StoreLocation | FolderLocation:
     """The location a store URL names, with a client for it.
 
