@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         APIStatusError,
         AuthenticationError,
         ClosedError,
+        ConfigurationError,
         ConflictError,
         GoneError,
         IntegrityError,
@@ -62,7 +63,7 @@ if TYPE_CHECKING:
     from .storage.base import BucketInfo, ObjectInfo, StorageClient
     from .storage.local import LocalStorageClient
     from .storage.transfer import TransferReport, copy_many, download_many, sync, upload_many
-    from .storage.url import open_store
+    from .storage.url import open_client, open_store, register_scheme
 
 _ERRORS = "acloud._core.errors"
 _EXPORTS: dict[str, str] = {
@@ -74,6 +75,7 @@ _EXPORTS: dict[str, str] = {
     "AuthenticationError": _ERRORS,
     "BucketInfo": "acloud.storage.base",
     "ClosedError": _ERRORS,
+    "ConfigurationError": _ERRORS,
     "CloudClient": "acloud.common",
     "CodaClient": "acloud.coda",
     "CloudCredentials": "acloud.common",
@@ -92,7 +94,9 @@ _EXPORTS: dict[str, str] = {
     "TransferReport": "acloud.storage.transfer",
     "copy_many": "acloud.storage.transfer",
     "download_many": "acloud.storage.transfer",
+    "open_client": "acloud.storage.url",
     "open_store": "acloud.storage.url",
+    "register_scheme": "acloud.storage.url",
     "sync": "acloud.storage.transfer",
     "upload_many": "acloud.storage.transfer",
     "Page": "acloud._core.paging",
@@ -130,6 +134,7 @@ __all__ = [
     "CloudResource",
     "CodaClient",
     "ComputeClient",
+    "ConfigurationError",
     "ConflictError",
     "GCSClient",
     "GoneError",
@@ -160,7 +165,9 @@ __all__ = [
     "__version__",
     "copy_many",
     "download_many",
+    "open_client",
     "open_store",
+    "register_scheme",
     "run_blocking",
     "sync",
     "upload_many",

@@ -16,8 +16,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ._version import __version__
 from ._core.errors import AcloudError
+from ._version import __version__
 from .session import Session
 from .storage.base import ObjectInfo, StorageClient
 from .storage.transfer import (
@@ -28,7 +28,7 @@ from .storage.transfer import (
     sync,
     upload_many,
 )
-from .storage.url import FolderLocation, StoreLocation, StoreURL, _make_client, open_store
+from .storage.url import FolderLocation, StoreLocation, open_client, open_store
 
 __all__ = ["main"]
 
@@ -121,7 +121,7 @@ class _Cli:
             opts["root"] = self.args.local_root
         if scheme in ("s3", "infomaniak-s3"):
             if self.args.endpoint_url:
-                opts["endpoint"] = self.args.endpoint_url
+                opts["endpoint_url"] = self.args.endpoint_url
             if self.args.part_size:
                 opts["part_size"] = self.args.part_size
                 opts["multipart_threshold"] = self.args.part_size
@@ -143,9 +143,7 @@ class _Cli:
     async def ls(self) -> int:
         url = self.args.url
         if re.fullmatch(r"[a-z0-9+-]+://", url):
-            client: StorageClient = _make_client(
-                StoreURL(url[:-3]), self.session, self.options(url)
-            )
+            client: StorageClient = open_client(url[:-3], session=self.session, **self.options(url))
             buckets = await client.list_buckets()
             if self.args.json:
                 self.emit_json([{"name": b.name, "created": b.created} for b in buckets])

@@ -53,7 +53,7 @@ except ImportError as err:  # pragma: no cover - depends on the install
 from ._core.errors import NotFoundError, PreconditionFailedError
 from ._core.session import BaseSession
 from .storage.base import ObjectInfo, StorageClient
-from .storage.url import StoreURL, _make_client
+from .storage.url import open_client
 
 __all__ = [
     "AcloudAzureFileSystem",
@@ -173,7 +173,7 @@ class AcloudFileSystem(AsyncFileSystem):  # type: ignore[misc]
             self._opening = asyncio.Lock()
         async with self._opening:
             if self._client is None:
-                client = _make_client(StoreURL(self._scheme), self._session, dict(self._options))
+                client = open_client(self._scheme, session=self._session, **self._options)
                 await client.open()
                 if self._session is None:
                     self._owned = client

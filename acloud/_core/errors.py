@@ -26,6 +26,7 @@ __all__ = [
     "AcloudError",
     "AuthenticationError",
     "ClosedError",
+    "ConfigurationError",
     "ConflictError",
     "GoneError",
     "IntegrityError",
@@ -60,6 +61,13 @@ class AcloudError(Exception):
 
 class ClosedError(AcloudError, RuntimeError):
     """A client or Session was used before it was opened or after it was closed."""
+
+
+class ConfigurationError(AcloudError, ValueError):
+    """A client cannot be set up as configured: an unknown profile, a configuration or key
+    file that cannot be read or parsed, missing or unusable credentials, a malformed
+    connection string. Found before any request; the message names the profile, file or
+    variable at fault, never a secret."""
 
 
 class UnsupportedOperationError(AcloudError, NotImplementedError):

@@ -22,7 +22,7 @@ import ipaddress
 import logging
 import math
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -133,6 +133,11 @@ class S3Client(StorageClient):
     """
 
     provider: ClassVar[str] = "s3"
+    url_options: ClassVar[frozenset[str]] = StorageClient.url_options | {
+        "addressing_style",
+        "fast_path",
+    }
+    option_spellings: ClassVar[Mapping[str, str]] = {"addressing": "addressing_style"}
 
     def __init__(
         self,

@@ -5,7 +5,7 @@ session_owner=False)``; its own retries are off so that acloud's retry policy is
 one, and its exceptions are translated in one place (:mod:`acloud.azure._errors`).
 
 Large blobs are staged blocks uploaded concurrently (memory stays near
-``max_concurrency x block_size``) and committed once, with the whole blob's MD5 stored;
+``max_concurrency x part_size``) and committed once, with the whole blob's MD5 stored;
 a failed upload commits nothing. Downloads of large blobs are concurrent ranged reads
 pinned to the blob's ETag.
 
@@ -30,7 +30,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError
@@ -42,12 +42,14 @@ from .._core.attempt import Attempt
 from .._core.concurrency import run_bounded
 from .._core.errors import (
     APIStatusError,
+    ConfigurationError,
     ConflictError,
     IntegrityError,
     InvalidResponseError,
     NotFoundError,
     UnsupportedOperationError,
 )
+from .._core.options import aliased
 from .._core.paging import AsyncPager, Page
 from .._core.pool import PoolView, closing_responses_on_failure
 from .._core.retry import RetryPolicy
@@ -56,6 +58,9 @@ from ..storage.base import BucketInfo, ObjectInfo, StorageClient
 from ..storage.checksums import RunningChecksums, md5_of, off_loop
 from ..storage.payload import Payload
 from ._errors import translate, translating
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["AzureBlobClient"]
 
@@ -94,15 +99,17 @@ class AzureBlobClient(StorageClient):
 
     Args:
         account_url: ``https://<account>.blob.core.windows.net`` (default:
-            ``AZURE_STORAGE_ACCOUNT_URL``).
-        credential: anything azure-storage-blob accepts (an account key, a SAS token, an
+            ``AZURE_STORAGE_ACCOUNT_URL``). ``endpoint_url`` is an alias.
+        credentials: anything azure-storage-blob accepts (an account key, a SAS token, an
             ``AzureNamedKeyCredential``, an azure-identity async credential). Default with
             an account URL: ``DefaultAzureCredential`` (azure-identity, aio).
+            ``credential`` (the SDK's word) is an alias.
         connection_string: an account connection string (default, when no account URL is
             given: ``AZURE_STORAGE_CONNECTION_STRING``), e.g. Azurite's.
-        block_size: staged block size for large uploads, and ranged-read size for large
-            downloads.
-        single_put_threshold: larger bodies (and streams) are uploaded as staged blocks.
+        part_size: staged block size for large uploads, and ranged-read size for large
+            downloads. ``block_size`` is an alias.
+        multipart_threshold: larger bodies (and streams) are uploaded as staged blocks.
+            ``single_put_threshold`` is an alias.
         max_concurrency: blocks or ranges in flight at once, per call.
         session: share a Session's pool; a standalone client makes its own.
         retry: this client's retry policy (the Session's by default).
@@ -116,18 +123,29 @@ class AzureBlobClient(StorageClient):
         self,
         account_url: str | None = None,
         *,
-        credential: Any = None,
+        credentials: Any = None,
         connection_string: str | None = None,
-        block_size: int = 8 * MiB,
-        single_put_threshold: int = 8 * MiB,
+        part_size: int | None = None,
+        multipart_threshold: int | None = None,
         max_concurrency: int = 8,
         session: BaseSession | None = None,
         retry: RetryPolicy | None = None,
+        endpoint_url: str | None = None,
+        credential: Any = None,
+        block_size: int | None = None,
+        single_put_threshold: int | None = None,
     ) -> None:
-        if not 0 < block_size <= MAX_BLOCK_SIZE:
-            raise ValueError(f"block_size must be between 1 and {MAX_BLOCK_SIZE} bytes")
-        if single_put_threshold < 0:
-            raise ValueError("single_put_threshold must be >= 0")
+        account_url = aliased("account_url", account_url, "endpoint_url", endpoint_url, None)
+        credentials = aliased("credentials", credentials, "credential", credential, None)
+        part_size = aliased("part_size", part_size, "block_size", block_size, 8 * MiB)
+        multipart_threshold = aliased(
+            "multipart_threshold", multipart_threshold, "single_put_threshold",
+            single_put_threshold, 8 * MiB,
+        )  # fmt: skip
+        if not 0 < part_size <= MAX_BLOCK_SIZE:
+            raise ValueError(f"part_size must be between 1 and {MAX_BLOCK_SIZE} bytes")
+        if multipart_threshold < 0:
+            raise ValueError("multipart_threshold must be >= 0")
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
         if account_url and connection_string:
@@ -137,24 +155,42 @@ class AzureBlobClient(StorageClient):
             if account_url is None:
                 connection_string = os.environ.get("AZURE_STORAGE_CONNECTION_STRING") or None
         if not account_url and not connection_string:
-            raise ValueError(
+            raise ConfigurationError(
                 "AzureBlobClient needs an account: pass account_url= or connection_string=, "
                 "or set AZURE_STORAGE_ACCOUNT_URL or AZURE_STORAGE_CONNECTION_STRING"
             )
         if connection_string is not None and "AccountName=" not in connection_string:
-            raise ValueError("connection_string is not an Azure Storage connection string")
+            raise ConfigurationError(
+                "the Azure connection string (connection_string= or "
+                "AZURE_STORAGE_CONNECTION_STRING) has no AccountName="
+            )
         super().__init__(session=session, retry=retry)
         self.account_url = account_url
-        self.block_size = block_size
-        self.single_put_threshold = single_put_threshold
+        self.part_size = part_size
+        self.multipart_threshold = multipart_threshold
         self.max_concurrency = max_concurrency
         self.default_chunk_size = 4 * MiB
-        self._credential = credential
+        self._credential = credentials
         self._connection_string = connection_string
         self._owned_credential: Any = None
         self._service: BlobServiceClient | None = None
         self._transport: AioHttpTransport | None = None
         self._batch_delete: bool | None = None  # None: not tried yet
+
+    @classmethod
+    def option_names(cls) -> frozenset[str]:
+        """The constructor's keywords, and ``account`` (an account name, for
+        ``https://<account>.blob.core.windows.net``)."""
+        return super().option_names() | {"account"}
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], *, session: Any = None) -> Self:
+        """A client from store options; ``account`` names the account's public URL."""
+        opts = dict(options)
+        account = opts.pop("account", None)
+        if account and not (opts.get("account_url") or opts.get("endpoint_url")):
+            opts["account_url"] = f"https://{account}.blob.core.windows.net"
+        return cls(session=session, **opts)
 
     def __repr__(self) -> str:
         where = str(self.account_url or "connection string")
@@ -176,14 +212,20 @@ class AzureBlobClient(StorageClient):
         options: dict[str, Any] = {
             "transport": transport,
             "retry_total": 0,  # acloud's retry policy is the only one
-            "max_single_put_size": max(self.single_put_threshold, 1),
-            "max_single_get_size": max(self.block_size, 1),
+            "max_single_put_size": max(self.multipart_threshold, 1),
+            "max_single_get_size": max(self.part_size, 1),
             "max_chunk_get_size": self.default_chunk_size,
         }
         if self._connection_string is not None:
-            service = BlobServiceClient.from_connection_string(
-                self._connection_string, credential=self._credential, **options
-            )
+            try:
+                service = BlobServiceClient.from_connection_string(
+                    self._connection_string, credential=self._credential, **options
+                )
+            except ValueError:  # the SDK's message would not quote it, but be sure
+                raise ConfigurationError(
+                    "the Azure connection string (connection_string= or "
+                    "AZURE_STORAGE_CONNECTION_STRING) is malformed"
+                ) from None
         else:
             credential = self._credential
             if credential is None:
@@ -268,7 +310,7 @@ class AzureBlobClient(StorageClient):
         if_none_match: bool,
     ) -> ObjectInfo:
         settings = {"content_type": content_type or DEFAULT_CONTENT_TYPE}
-        if payload.size is not None and payload.size <= self.single_put_threshold:
+        if payload.size is not None and payload.size <= self.multipart_threshold:
             return await self._put_single(bucket, key, payload, settings, metadata, if_none_match)
         return await self._put_blocks(bucket, key, payload, settings, metadata, if_none_match)
 
@@ -322,8 +364,8 @@ class AzureBlobClient(StorageClient):
         )
 
     def _block_size_for(self, size: int | None) -> int:
-        if size is None or size <= self.block_size * MAX_BLOCKS:
-            return self.block_size
+        if size is None or size <= self.part_size * MAX_BLOCKS:
+            return self.part_size
         return -(-size // MAX_BLOCKS)
 
     async def _put_blocks(
@@ -433,7 +475,7 @@ class AzureBlobClient(StorageClient):
                 return  # the blob ended inside this range
 
     def _download_part_size(self, info: ObjectInfo) -> int:
-        return self.block_size
+        return self.part_size
 
     # -- listing, delete, copy -------------------------------------------------------------
     async def _list_page(

@@ -43,6 +43,7 @@ from gcloud.aio.storage.storage import init_api_root
 from .._core.errors import (
     APIStatusError,
     AuthenticationError,
+    ConfigurationError,
     IntegrityError,
     InvalidResponseError,
     NotFoundError,
@@ -50,6 +51,7 @@ from .._core.errors import (
     reading_response,
 )
 from .._core.executor import undo_shielded
+from .._core.options import aliased
 from .._core.paging import AsyncPager, Page
 from .._core.rest import RestClient, path_segment
 from .._core.retry import RetryPolicy
@@ -122,11 +124,15 @@ class GCSClient(StorageClient, RestClient):
         credentials: a gcloud-aio :class:`~gcloud.aio.auth.Token`, or the parsed JSON of a
             service-account key (a mapping). Default: Application Default Credentials.
         service_file: path of a service-account (or authorized-user) JSON key file.
-        api_root: the API's root URL, e.g. an emulator's ``http://127.0.0.1:9023``
+        endpoint_url: the API's root URL, e.g. an emulator's ``http://127.0.0.1:9023``
             (default: ``STORAGE_EMULATOR_HOST``, else Google). Emulators get no token.
-        chunk_size: resumable upload chunk size (a multiple of 256 KiB).
-        resumable_threshold: larger bodies (and streams) use a chunked resumable upload.
-        part_size: downloads larger than this use concurrent ranged reads of this size.
+            ``api_root`` (gcloud-aio's word) is an alias.
+        region_name: the location of the buckets this client creates (``US`` unless
+            :meth:`create_bucket` is told otherwise).
+        part_size: the size of a resumable upload's chunks (a multiple of 256 KiB) and of
+            a large download's ranged reads. ``chunk_size`` is an alias.
+        multipart_threshold: larger bodies (and streams) use a chunked resumable upload,
+            larger downloads concurrent ranged reads. ``resumable_threshold`` is an alias.
         max_concurrency: ranged reads (or deletes) in flight at once, per call.
         session: share a Session's pool; a standalone client makes its own.
         retry: this client's retry policy (the Session's by default).
@@ -140,40 +146,54 @@ class GCSClient(StorageClient, RestClient):
         *,
         credentials: Token | Mapping[str, Any] | None = None,
         service_file: str | os.PathLike[str] | None = None,
-        api_root: str | None = None,
-        chunk_size: int = 8 * MiB,
-        resumable_threshold: int = 8 * MiB,
-        part_size: int = 8 * MiB,
+        endpoint_url: str | None = None,
+        region_name: str | None = None,
+        part_size: int | None = None,
+        multipart_threshold: int | None = None,
         max_concurrency: int = 8,
         session: BaseSession | None = None,
         retry: RetryPolicy | None = None,
+        api_root: str | None = None,
+        chunk_size: int | None = None,
+        resumable_threshold: int | None = None,
     ) -> None:
-        if chunk_size <= 0 or chunk_size % CHUNK_QUANTUM:
-            raise ValueError("chunk_size must be a positive multiple of 256 KiB (262144 bytes)")
-        if resumable_threshold < 0 or part_size <= 0:
-            raise ValueError("resumable_threshold must be >= 0 and part_size positive")
+        endpoint_url = aliased("endpoint_url", endpoint_url, "api_root", api_root, None)
+        part_size = aliased("part_size", part_size, "chunk_size", chunk_size, 8 * MiB)
+        multipart_threshold = aliased(
+            "multipart_threshold", multipart_threshold, "resumable_threshold",
+            resumable_threshold, 8 * MiB,
+        )  # fmt: skip
+        if part_size <= 0 or part_size % CHUNK_QUANTUM:
+            raise ValueError("part_size must be a positive multiple of 256 KiB (262144 bytes)")
+        if multipart_threshold < 0:
+            raise ValueError("multipart_threshold must be >= 0")
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
         if credentials is not None and not isinstance(credentials, (Token, Mapping)):
             raise TypeError("credentials must be a gcloud.aio.auth.Token or a mapping")
         if credentials is not None and service_file is not None:
             raise ValueError("pass credentials or service_file, not both")
-        if api_root is not None and not api_root.startswith(("http://", "https://")):
-            raise ValueError(f"api_root must be an http(s) URL, got {api_root!r}")
+        if endpoint_url is not None and not endpoint_url.startswith(("http://", "https://")):
+            raise ValueError(f"endpoint_url must be an http(s) URL, got {endpoint_url!r}")
         super().__init__(session=session, retry=retry)
         self.project = project
-        self.chunk_size = chunk_size
-        self.resumable_threshold = resumable_threshold
+        self.region_name = region_name
         self.part_size = part_size
+        self.multipart_threshold = multipart_threshold
         self.max_concurrency = max_concurrency
         self._credentials = credentials
         self._service_file = os.fspath(service_file) if service_file is not None else None
-        self._is_dev, self._base_url = init_api_root(api_root)
+        self._is_dev, self._base_url = init_api_root(endpoint_url)
         self._base_url = self._base_url.rstrip("/")
         self._storage: Storage | None = None
 
+    @property
+    def endpoint_url(self) -> str:
+        """The JSON API's root URL."""
+        return self._base_url
+
     def __repr__(self) -> str:
-        return f"GCSClient(project={self.project!r}, api_root={self._base_url!r})"
+        return f"GCSClient(project={self.project!r}, endpoint_url={self._base_url!r})"
 
     # -- lifecycle -------------------------------------------------------------------
     async def _open(self) -> None:
@@ -193,7 +213,20 @@ class GCSClient(StorageClient, RestClient):
                 api_is_dev=self._is_dev,
             )
 
-        self._storage = await self.session.run_blocking(build)
+        try:
+            self._storage = await self.session.run_blocking(build)
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            what = (
+                f"the service file {self._service_file!r}"
+                if self._service_file
+                else "the credentials mapping"
+                if isinstance(creds, Mapping)
+                else "the Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS)"
+            )
+            reason = (
+                err.strerror if isinstance(err, OSError) and err.strerror else type(err).__name__
+            )
+            raise ConfigurationError(f"GCS: {what} could not be read: {reason}") from err
         if self.project is None:
             self.project = os.environ.get("GOOGLE_CLOUD_PROJECT") or (
                 self._storage.token.service_data.get("project_id")
@@ -305,7 +338,7 @@ class GCSClient(StorageClient, RestClient):
             "metadata": metadata,
         }
         params = self._generation_params(if_none_match)
-        if payload.size is not None and payload.size <= self.resumable_threshold:
+        if payload.size is not None and payload.size <= self.multipart_threshold:
             return await self._put_multipart(bucket, payload, resource, params)
         return await self._put_resumable(bucket, payload, resource, params)
 
@@ -374,7 +407,7 @@ class GCSClient(StorageClient, RestClient):
         offset = 0
         written: Any = None
         try:
-            async for chunk, last in mark_last(payload.chunks(self.chunk_size)):
+            async for chunk, last in mark_last(payload.chunks(self.part_size)):
                 await sums.add(chunk, self.session.run_blocking)
                 total = offset + len(chunk) if last else payload.size
                 written = await self._send_chunk(uri, chunk, offset, total)
@@ -632,7 +665,7 @@ class GCSClient(StorageClient, RestClient):
             "POST",
             "/storage/v1/b",
             params={"project": self._project()},
-            json={"name": bucket, "location": region or "US"},
+            json={"name": bucket, "location": region or self.region_name or "US"},
         )
 
     async def _delete_bucket(self, bucket: str) -> None:

@@ -8,7 +8,7 @@ Example:
     >>> from acloud.infomaniak import InfomaniakS3Client, InfomaniakS3Credentials
     >>> async def main():                                           # doctest: +SKIP
     ...     creds = InfomaniakS3Credentials("access", "secret")
-    ...     async with InfomaniakS3Client(creds, region="dc4-a") as s3:
+    ...     async with InfomaniakS3Client(creds, region_name="dc4-a") as s3:
     ...         await s3.upload_data("backups", "db.dump", b"...")
 """
 
@@ -18,11 +18,15 @@ import os
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from .._core.errors import ConfigurationError
 from .._core.extras import require
+from .._core.options import aliased
+from .._core.retry import RetryPolicy
+from .._core.session import BaseSession
 
 require("aiobotocore", "aws", "InfomaniakS3Client")
 
-from ..aws.s3 import AWSCredentials, S3Client  # noqa: E402
+from ..aws.s3 import AWSCredentials, MiB, S3Client  # noqa: E402
 
 __all__ = ["ENDPOINTS", "InfomaniakS3Client", "InfomaniakS3Credentials"]
 
@@ -49,7 +53,9 @@ class InfomaniakS3Credentials(AWSCredentials):
             n for n in ("INFOMANIAK_S3_ACCESS_KEY", "INFOMANIAK_S3_SECRET_KEY") if not env.get(n)
         ]
         if missing:
-            raise ValueError(f"Infomaniak S3 credentials need {' and '.join(missing)} to be set")
+            raise ConfigurationError(
+                f"Infomaniak S3 credentials need {' and '.join(missing)} to be set"
+            )
         return cls(env["INFOMANIAK_S3_ACCESS_KEY"], env["INFOMANIAK_S3_SECRET_KEY"])
 
 
@@ -57,10 +63,14 @@ class InfomaniakS3Client(S3Client):
     """Infomaniak Public Cloud object storage over S3 (the full StorageClient contract).
 
     Args:
-        credentials: EC2-style credentials (``InfomaniakS3Credentials.from_env()`` when None).
-        region: ``"dc3-a"`` (endpoint ``s3.pub1``) or ``"dc4-a"`` (``s3.pub2``).
-        endpoint_url: override the region's endpoint (for tests or a proxy).
-        **options: any other :class:`~acloud.aws.S3Client` option (part size, session...).
+        credentials: EC2-style credentials (``InfomaniakS3Credentials.from_env()`` when
+            None).
+        region_name: ``"dc3-a"`` (endpoint ``s3.pub1``) or ``"dc4-a"`` (``s3.pub2``); by
+            default ``INFOMANIAK_S3_REGION``, else ``dc3-a``. ``region`` is an alias.
+        endpoint_url: override the region's endpoint (for tests or a proxy); by default
+            ``INFOMANIAK_S3_ENDPOINT``, else the region's.
+        addressing_style, part_size, multipart_threshold, max_concurrency, fast_path,
+            session, retry: as for :class:`~acloud.aws.S3Client`.
     """
 
     provider: ClassVar[str] = "infomaniak-s3"
@@ -69,35 +79,47 @@ class InfomaniakS3Client(S3Client):
         self,
         credentials: InfomaniakS3Credentials | AWSCredentials | None = None,
         *,
-        region: str = "dc3-a",
+        region_name: str | None = None,
+        region: str | None = None,
         endpoint_url: str | None = None,
-        **options: Any,
+        addressing_style: str = "path",
+        part_size: int = 8 * MiB,
+        multipart_threshold: int = 8 * MiB,
+        max_concurrency: int = 8,
+        fast_path: bool = True,
+        session: BaseSession | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
-        if region not in ENDPOINTS:
-            raise ValueError(
-                f"unknown Infomaniak region {region!r}: use one of {sorted(ENDPOINTS)}"
-            )
+        default_region = os.environ.get("INFOMANIAK_S3_REGION") or "dc3-a"
+        name = aliased("region_name", region_name, "region", region, default_region)
+        if name not in ENDPOINTS:
+            raise ValueError(f"unknown Infomaniak region {name!r}: use one of {sorted(ENDPOINTS)}")
         if credentials is None:
             credentials = InfomaniakS3Credentials.from_env()
-        options.setdefault("addressing_style", "path")
         super().__init__(
-            region,
-            endpoint_url=endpoint_url or ENDPOINTS[region],
+            name,
+            endpoint_url=endpoint_url
+            or os.environ.get("INFOMANIAK_S3_ENDPOINT")
+            or ENDPOINTS[name],
             credentials=credentials,
-            **options,
+            addressing_style=addressing_style,
+            part_size=part_size,
+            multipart_threshold=multipart_threshold,
+            max_concurrency=max_concurrency,
+            fast_path=fast_path,
+            session=session,
+            retry=retry,
         )
 
     @classmethod
     def from_env(cls, **options: Any) -> InfomaniakS3Client:
         """Credentials from ``INFOMANIAK_S3_ACCESS_KEY``/``_SECRET_KEY``, region from
         ``INFOMANIAK_S3_REGION`` (default dc3-a), endpoint from ``INFOMANIAK_S3_ENDPOINT``."""
-        options.setdefault("region", os.environ.get("INFOMANIAK_S3_REGION", "dc3-a"))
-        options.setdefault("endpoint_url", os.environ.get("INFOMANIAK_S3_ENDPOINT") or None)
         return cls(InfomaniakS3Credentials.from_env(), **options)
 
     @classmethod
     def from_credentials(
         cls, credentials: InfomaniakS3Credentials, **options: Any
     ) -> InfomaniakS3Client:
-        """A client for ``credentials`` (the seed's constructor name)."""
+        """A client for ``credentials``."""
         return cls(credentials, **options)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as _dt
 import email.utils
 import hashlib
@@ -41,6 +42,7 @@ from .._core.errors import (
     reading_response,
 )
 from .._core.executor import undo_shielded
+from .._core.options import aliased
 from .._core.paging import AsyncPager, Page
 from .._core.rest import RestClient
 from .._core.retry import RetryPolicy
@@ -62,9 +64,15 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
 
     Args:
         credentials: ``InfomaniakCredentials`` (``from_env()`` when None).
-        segment_size: objects larger than this are uploaded as a Static Large Object of
-            segments of this size (in the ``<container>_segments`` container); memory is
-            about ``max_concurrency * segment_size``.
+        region_name: the region (``dc3-a``, ``dc4-a``), instead of the credentials'.
+        endpoint_url: the identity (Keystone) URL, instead of the credentials'
+            ``auth_url``: Swift's own endpoint comes from its service catalog.
+        part_size: the segment size of large objects: they are uploaded as a Static Large
+            Object of segments of this size (in the ``<container>_segments`` container);
+            memory is about ``max_concurrency * part_size``. Also the size of a large
+            download's ranged reads. ``segment_size`` is an alias.
+        multipart_threshold: larger objects are uploaded in segments (default: the
+            part size).
         max_concurrency: segments (and ranged reads) in flight at once.
         temp_url_key: the account's Temp-URL key (``X-Account-Meta-Temp-URL-Key``), needed
             by :meth:`generate_presigned_url`; see :meth:`set_temp_url_key`.
@@ -83,26 +91,42 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
         self,
         credentials: InfomaniakCredentials | None = None,
         *,
-        segment_size: int = 64 * MiB,
+        region_name: str | None = None,
+        endpoint_url: str | None = None,
+        part_size: int | None = None,
+        multipart_threshold: int | None = None,
         max_concurrency: int = 8,
         temp_url_key: str | None = None,
         clean_old_segments: bool = True,
         session: BaseSession | None = None,
         retry: RetryPolicy | None = None,
+        segment_size: int | None = None,
     ) -> None:
-        if segment_size < 1 * MiB:
-            raise ValueError("segment_size must be at least 1 MiB")
-        super().__init__(session=session, retry=retry)
-        self.credentials = credentials or InfomaniakCredentials.from_env()
-        self.segment_size = segment_size
+        part_size = aliased("part_size", part_size, "segment_size", segment_size, 64 * MiB)
+        if part_size < 1 * MiB:
+            raise ValueError("part_size must be at least 1 MiB")
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
+        super().__init__(session=session, retry=retry)
+        creds = credentials or InfomaniakCredentials.from_env()
+        if region_name is not None:
+            creds = dataclasses.replace(creds, region=region_name)
+        if endpoint_url is not None:
+            creds = dataclasses.replace(creds, auth_url=endpoint_url)
+        self.credentials = creds
+        self.part_size = part_size
+        self.multipart_threshold = part_size if multipart_threshold is None else multipart_threshold
         self.max_concurrency = max_concurrency
         self._temp_url_key = temp_url_key
         self.clean_old_segments = clean_old_segments
         self._conn: Any = None
         self._token: str | None = None
         self._expires = 0.0
+
+    @property
+    def segment_size(self) -> int:
+        """The segment size of large objects (the part size)."""
+        return self.part_size
 
     @classmethod
     def from_env(cls, **options: Any) -> InfomaniakObjectStorageClient:
@@ -196,7 +220,7 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
             if if_none_match or not self.clean_old_segments
             else await self._segments_of(bucket, key)
         )
-        if payload.size is not None and payload.size <= self.segment_size:
+        if payload.size is not None and payload.size <= self.multipart_threshold:
             data = await payload.read_all()
             _, md5_hex = await self.session.run_blocking(md5_of, data)
             await self._request(
@@ -244,7 +268,7 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
             }
 
         async def jobs() -> AsyncIterator[Awaitable[None]]:
-            async for data in payload.chunks(self.segment_size):
+            async for data in payload.chunks(self.part_size):
                 manifest.append({})
                 yield upload(len(manifest) - 1, data)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import inspect
 import mimetypes
 import os
 import pathlib
@@ -26,7 +27,7 @@ import re
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Literal, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 from .._core.client import AsyncClient
 from .._core.concurrency import run_bounded
@@ -35,6 +36,9 @@ from .._core.executor import finish_then_cancel
 from .._core.paging import AsyncPager, Page
 from .files import AtomicFile, write_atomically
 from .payload import SMALL_FILE, Body, Payload
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["BucketInfo", "ObjectInfo", "StorageClient", "byte_range"]
 
@@ -156,21 +160,43 @@ class StorageClient(AsyncClient, abc.ABC):
     max_concurrency: int = 8
     """Requests in flight at once within one call (parts, ranges, deletes)."""
 
+    #: the store options a URL's query string may set: only those that cannot send
+    #: requests or credentials elsewhere (see :mod:`acloud.storage.url`)
+    url_options: ClassVar[frozenset[str]] = frozenset(
+        {"region_name", "part_size", "multipart_threshold", "max_concurrency"}
+    )
+    #: other spellings of this store's options (``{"addressing": "addressing_style"}``)
+    option_spellings: ClassVar[Mapping[str, str]] = {}
+
     @classmethod
-    def from_url(cls, url: str, *, session: Any = None, **options: Any) -> StorageClient:
+    def option_names(cls) -> frozenset[str]:
+        """The store options this class takes (its constructor's keywords)."""
+        params = inspect.signature(cls.__init__).parameters.values()
+        kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        return frozenset(p.name for p in params if p.kind in kinds) - {"self", "session"}
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], *, session: Any = None) -> Self:
+        """A client from store options in the vocabulary's words, as
+        :func:`~acloud.open_client` passes them; unknown ones are a TypeError. Stores
+        whose constructor needs more (a root folder, an account name) override this."""
+        return cls(session=session, **options)
+
+    @classmethod
+    def from_url(
+        cls, url: str, *, session: Any = None, trust_url: bool = False, **options: Any
+    ) -> Self:
         """The client for a store URL (``s3://bucket?region=...``, ``local://bucket``...).
 
         The URL's bucket and prefix are not part of a client: see
         :func:`acloud.open_store` for a location that keeps them.
         """
-        from .url import StoreLocation, open_store
+        from .url import open_client
 
-        location = open_store(url, session=session, **options)
-        if not isinstance(location, StoreLocation):
-            raise ValueError(f"{url!r} is a local folder, not a store")
-        if not isinstance(location.client, cls):
-            raise TypeError(f"{url!r} is a {type(location.client).__name__}, not a {cls.__name__}")
-        return location.client
+        client = open_client(url, session=session, trust_url=trust_url, **options)
+        if not isinstance(client, cls):
+            raise TypeError(f"{url!r} is a {type(client).__name__}, not a {cls.__name__}")
+        return client
 
     #: whether keys may hold "." and ".." path segments (S3 and GCS keep them as they
     #: are; a folder, Azure and Swift resolve them as a path would)

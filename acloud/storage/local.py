@@ -23,9 +23,9 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import datetime, timezone
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._core.errors import (
     ConflictError,
@@ -40,6 +40,9 @@ from .._core.session import BaseSession
 from .base import BucketInfo, ObjectInfo, StorageClient
 from .files import discard_temp, finish_temp, scandir_in_key_order
 from .payload import Payload, read_at
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["LocalStorageClient"]
 
@@ -83,6 +86,15 @@ class LocalStorageClient(StorageClient):
     dot_segments = False
 
     provider: ClassVar[str] = "local"
+    url_options: ClassVar[frozenset[str]] = frozenset({"durable"})
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], *, session: Any = None) -> Self:
+        """A client from store options: ``root`` (else ``ACLOUD_LOCAL_ROOT``, else
+        ``~/.acloud/store``) and the constructor's own."""
+        opts = dict(options)
+        root = opts.pop("root", None) or os.environ.get("ACLOUD_LOCAL_ROOT")
+        return cls(root or os.path.expanduser("~/.acloud/store"), session=session, **opts)
 
     def __init__(
         self,

@@ -136,9 +136,8 @@ async def gcs_store(request: Any) -> AsyncIterator[tuple[StorageClient, str]]:
         client = cloud.gcs(
             credentials=account,
             api_root=endpoint,
-            chunk_size=1024 * 1024,
-            resumable_threshold=1024 * 1024,
-            part_size=5 * 1024 * 1024,
+            part_size=1024 * 1024,
+            multipart_threshold=1024 * 1024,
         )
         bucket = new_bucket_name()
         await client.create_bucket(bucket)
@@ -185,9 +184,8 @@ async def gcs_fake_store(request: Any) -> AsyncIterator[tuple[StorageClient, str
         client = cloud.gcs(
             credentials=account,
             api_root=fake.url,
-            chunk_size=1024 * 1024,
-            resumable_threshold=1024 * 1024,
-            part_size=5 * 1024 * 1024,
+            part_size=1024 * 1024,
+            multipart_threshold=1024 * 1024,
         )
         bucket = new_bucket_name()
         await client.create_bucket(bucket)

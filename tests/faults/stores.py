@@ -89,9 +89,8 @@ def _gcs_client(cloud: Session, url: str, account: dict[str, str]) -> StorageCli
     return cloud.gcs(
         credentials=account,
         api_root=url,
-        chunk_size=SMALL,
-        resumable_threshold=SMALL,
-        part_size=5 * SMALL,
+        part_size=SMALL,
+        multipart_threshold=SMALL,
     )
 
 

@@ -117,14 +117,16 @@ async def test_5000_objects_moto_to_local_store_and_back_with_a_worker_killed(
     local = f"local://lake/copy?root={store_root}"
     from acloud import open_store
 
-    async with open_store(s3, credentials=_provider_credentials()) as loc:
+    async with open_store(s3, credentials=_provider_credentials(), trust_url=True) as loc:
         await loc.client.ensure_bucket(loc.bucket)
-    async with open_store(local) as loc:
+    async with open_store(local, trust_url=True) as loc:
         await loc.client.ensure_bucket(loc.bucket)
 
     # 0. the source into moto, through the spy: the secret is in no task's arguments
     spy = _Spy(dask_client)
-    seed = await transfer_distributed(source, s3, client=spy, batch_size=250, credentials=PROVIDER)
+    seed = await transfer_distributed(
+        source, s3, client=spy, batch_size=250, credentials=PROVIDER, trust_url=True
+    )
     assert len(spy.payloads) == N // 250
     assert not any(SECRET.encode() in p for p in spy.payloads)
     _assert_complete(seed, want, await _read_store(s3))
@@ -144,7 +146,13 @@ async def test_5000_objects_moto_to_local_store_and_back_with_a_worker_killed(
             killed["pending"] = asyncio.ensure_future(kill())
 
     down = await transfer_distributed(
-        s3, local, client=dask_client, batch_size=250, credentials=PROVIDER, progress=on_progress
+        s3,
+        local,
+        client=dask_client,
+        batch_size=250,
+        credentials=PROVIDER,
+        progress=on_progress,
+        trust_url=True,
     )
     assert killed["busy"] >= 1  # the victim was running batches: they ran again elsewhere
     assert killed["pid"] not in (await dask_client.run(os.getpid)).values()
@@ -153,7 +161,9 @@ async def test_5000_objects_moto_to_local_store_and_back_with_a_worker_killed(
     _assert_complete(down, want, got)
 
     # 2. and back: the local store -> a new prefix in moto
-    up = await transfer_distributed(local, back, client=dask_client, credentials=PROVIDER)
+    up = await transfer_distributed(
+        local, back, client=dask_client, credentials=PROVIDER, trust_url=True
+    )
     _assert_complete(up, want, await _read_store(back))
     REPORT.append(
         f"dask, 2 workers, {N} objects: moto->local store {down.seconds:.1f}s "
@@ -163,7 +173,9 @@ async def test_5000_objects_moto_to_local_store_and_back_with_a_worker_killed(
 
     # 3. second runs transfer nothing
     for src, dst in ((s3, local), (local, back)):
-        again = await transfer_distributed(src, dst, client=dask_client, credentials=PROVIDER)
+        again = await transfer_distributed(
+            src, dst, client=dask_client, credentials=PROVIDER, trust_url=True
+        )
         assert again.ok == []
         assert sorted(again.skipped) == sorted(want)
 
@@ -178,7 +190,7 @@ async def _read_store(url: str) -> dict[str, str]:
     from acloud import Session, open_store
 
     async with Session() as cloud:
-        loc = open_store(url, session=cloud, credentials=_provider_credentials())
+        loc = open_store(url, session=cloud, credentials=_provider_credentials(), trust_url=True)
         keys = [
             loc.relative(k) async for k in loc.client.list_objects(loc.bucket, prefix=loc.prefix)
         ]
@@ -199,12 +211,20 @@ async def _read_store(url: str) -> dict[str, str]:
 async def test_secrets_in_options_are_refused_before_anything_runs(tmp_path):
     with pytest.raises(ValueError, match=r"aws_secret_access_key.*looks like a secret"):
         await transfer_distributed(
-            str(tmp_path), "s3://b/", client=object(), aws_secret_access_key="x"
+            str(tmp_path),
+            "s3://b/",
+            client=object(),
+            aws_secret_access_key="x",
+            trust_url=True,
         )
     with pytest.raises(ValueError, match=r"package\.module:function"):
-        await transfer_distributed(str(tmp_path), "s3://b/", client=object(), credentials="nope")
+        await transfer_distributed(
+            str(tmp_path), "s3://b/", client=object(), credentials="nope", trust_url=True
+        )
     with pytest.raises(ValueError, match="batch_size"):
-        await transfer_distributed(str(tmp_path), "s3://b/", client=object(), batch_size=0)
+        await transfer_distributed(
+            str(tmp_path), "s3://b/", client=object(), batch_size=0, trust_url=True
+        )
 
 
 async def test_a_synchronous_client_into_the_local_store(tmp_path):
@@ -217,7 +237,7 @@ async def test_a_synchronous_client_into_the_local_store(tmp_path):
     store = f"local://bkt/copy?root={tmp_path / 'store'}"
     from acloud import open_store
 
-    async with open_store(store) as loc:
+    async with open_store(store, trust_url=True) as loc:
         await loc.client.create_bucket("bkt")
     client = await asyncio.to_thread(
         distributed.Client,
@@ -238,13 +258,18 @@ async def test_a_synchronous_client_into_the_local_store(tmp_path):
         beat = asyncio.ensure_future(ticker())
         seen = []
         report = await transfer_distributed(
-            str(source), store, client=client, batch_size=10, progress=seen.append
+            str(source),
+            store,
+            client=client,
+            batch_size=10,
+            progress=seen.append,
+            trust_url=True,
         )
         beat.cancel()
         assert sorted(report.ok) == sorted(f"p{i % 3}/f{i}.txt" for i in range(120))
         assert seen[-1].files_done == seen[-1].files_total == 120
         assert ticks > 0
-        again = await transfer_distributed(str(source), store, client=client)
+        again = await transfer_distributed(str(source), store, client=client, trust_url=True)
         assert (again.ok, len(again.skipped)) == ([], 120)
     finally:
         await asyncio.to_thread(client.close)

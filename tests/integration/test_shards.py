@@ -49,21 +49,26 @@ async def test_upload_and_download_sharded_over_two_processes(
 ):
     made = _files(tmp_path / "src", 1200)
     url = f"s3://shards/x/?endpoint={moto_endpoint}&addressing=path"
-    async with acloud.open_store(url) as loc:
+    async with acloud.open_store(url, trust_url=True) as loc:
         await loc.client.create_bucket(loc.bucket)
     try:
         seen = []
         up = await acloud.upload_many(
-            tmp_path / "src", url, processes=2, progress=seen.append, raise_on_error=True
+            tmp_path / "src",
+            url,
+            processes=2,
+            progress=seen.append,
+            raise_on_error=True,
+            trust_url=True,
         )
         assert up.processes >= 2  # this one (what it took before the job proved large) + 2
         assert sorted(up.ok) == sorted(made)
         assert (seen[-1].files_done, seen[-1].files_total) == (1200, 1200)
         assert seen[-1].bytes_done == sum(len(d) for d in made.values())
-        down = await acloud.download_many(url, tmp_path / "back", processes=2)
+        down = await acloud.download_many(url, tmp_path / "back", processes=2, trust_url=True)
         assert (down.processes >= 2, len(down.ok), down.failed) == (True, 1200, {})
         assert _read(tmp_path / "back") == made
-        again = await acloud.sync(tmp_path / "src", url, processes=2)
+        again = await acloud.sync(tmp_path / "src", url, processes=2, trust_url=True)
         assert (again.ok, len(again.skipped)) == ([], 1200)
     finally:
         moto_reset(moto_endpoint)
@@ -72,21 +77,21 @@ async def test_upload_and_download_sharded_over_two_processes(
 async def test_the_switch_is_the_size_of_the_job(tmp_path, small_threshold):
     cores = os.cpu_count() or 1
     store = f"local://b/?root={tmp_path / 'store'}"
-    async with acloud.open_store(store) as loc:
+    async with acloud.open_store(store, trust_url=True) as loc:
         await loc.client.create_bucket("b")
     _files(tmp_path / "few", 299)
-    few = await acloud.upload_many(tmp_path / "few", store)
+    few = await acloud.upload_many(tmp_path / "few", store, trust_url=True)
     assert (few.processes, len(few.ok)) == (1, 299)
 
     made = _files(tmp_path / "many", 900)
-    many = await acloud.upload_many(tmp_path / "many", store)
+    many = await acloud.upload_many(tmp_path / "many", store, trust_url=True)
     assert many.processes > 1 if cores > 1 else many.processes == 1
     assert sorted(many.ok) == sorted(made)
     assert _read(tmp_path / "store" / "b") == made  # "few" were the first 299 keys of these
 
     async with acloud.Session() as cloud:  # a caller's Session: the job stays on it
         copy = f"local://b/copy/?root={tmp_path / 'store'}"
-        kept = await acloud.sync(tmp_path / "many", copy, session=cloud)
+        kept = await acloud.sync(tmp_path / "many", copy, session=cloud, trust_url=True)
     assert (kept.processes, len(kept.ok)) == (1, 900)
 
 
@@ -95,7 +100,7 @@ async def test_cancelling_a_sharded_job_leaves_whole_objects_and_no_process(
 ):
     made = _files(tmp_path / "src", 3000)
     store = f"local://b/?root={tmp_path / 'store'}"
-    async with acloud.open_store(store) as loc:
+    async with acloud.open_store(store, trust_url=True) as loc:
         await loc.client.create_bucket("b")
     started = asyncio.Event()
 
@@ -104,7 +109,9 @@ async def test_cancelling_a_sharded_job_leaves_whole_objects_and_no_process(
             started.set()
 
     job = asyncio.ensure_future(
-        acloud.upload_many(tmp_path / "src", store, processes=2, progress=on_progress)
+        acloud.upload_many(
+            tmp_path / "src", store, processes=2, progress=on_progress, trust_url=True
+        )
     )
     await asyncio.wait_for(started.wait(), 60)
     job.cancel()
@@ -119,17 +126,19 @@ async def test_cancelling_a_sharded_job_leaves_whole_objects_and_no_process(
 async def test_credentials_objects_keep_a_job_in_this_process(tmp_path, small_threshold):
     made = _files(tmp_path / "src", 400)
     store = f"local://b/?root={tmp_path / 'store'}"
-    async with acloud.open_store(store) as loc:
+    async with acloud.open_store(store, trust_url=True) as loc:
         await loc.client.create_bucket("b")
     secret = {"root": str(tmp_path / "store"), "token": acloud.Secret("s3cr3t")}
     with pytest.raises(ValueError, match="cannot go to other processes"):
-        await acloud.upload_many(tmp_path / "src", "local://b/", processes=2, **secret)
+        await acloud.upload_many(
+            tmp_path / "src", "local://b/", processes=2, **secret, trust_url=True
+        )
     assert transfer._shard_processes(None, True, True, secret) == 1
     plain = {"root": secret["root"]}
     assert transfer._shard_processes(None, True, True, plain) == (os.cpu_count() or 1)
     assert transfer._shard_processes(None, True, False, plain) == 1  # the caller's Session
     assert transfer._shard_processes(None, False, True, plain) == 1  # delete, dry_run, keys
-    report = await acloud.upload_many(tmp_path / "src", store, processes=1)
+    report = await acloud.upload_many(tmp_path / "src", store, processes=1, trust_url=True)
     assert (report.processes, len(report.ok)) == (1, len(made))
 
 
@@ -187,8 +196,8 @@ async def test_a_job_that_may_shard_starts_before_its_listing_ends(tmp_path, mon
             first_done.set()
 
     async with acloud.Session() as cloud:
-        src = acloud.open_store(str(tmp_path), session=cloud)
-        dst = acloud.open_store(store, session=cloud)
+        src = acloud.open_store(str(tmp_path), session=cloud, trust_url=True)
+        dst = acloud.open_store(store, session=cloud, trust_url=True)
         await dst.client.create_bucket("b")
         engine = _Engine(src, dst, cloud, concurrency=2, progress=on_progress, dry_run=False)
         report = await asyncio.wait_for(

@@ -87,7 +87,7 @@ async def store_url(request, tmp_path):
     endpoint = request.getfixturevalue("moto_endpoint")
     base = f"s3://bkt/data?endpoint={endpoint}&addressing=path&{SMALL}"
     async with Session() as cloud:
-        location = open_store(base, session=cloud)
+        location = open_store(base, session=cloud, trust_url=True)
         await location.client.create_bucket("bkt")
     yield base
     moto_reset(endpoint)
@@ -97,14 +97,16 @@ async def test_1000_small_and_3_large_files_round_trip(store_url, tmp_path):
     src, back = tmp_path / "src", tmp_path / "back"
     expected = make_tree(src, 1000, (6 * MiB, 7 * MiB + 5, 11 * MiB))
     seen: list[TransferProgress] = []
-    report = await upload_many(src, store_url, progress=seen.append, raise_on_error=True)
+    report = await upload_many(
+        src, store_url, progress=seen.append, raise_on_error=True, trust_url=True
+    )
     assert sorted(report.ok) == sorted(expected)
     assert report.failed == {}
     assert report.bytes == sum(p.stat().st_size for p in src.rglob("*") if p.is_file())
     assert seen[-1].files_done == 1003
     assert seen[-1].bytes_done == report.bytes
     assert seen[-1].listing_done
-    report = await download_many(store_url, back, raise_on_error=True)
+    report = await download_many(store_url, back, raise_on_error=True, trust_url=True)
     assert len(report.ok) == 1003
     assert tree_digests(back) == expected
 
@@ -112,27 +114,31 @@ async def test_1000_small_and_3_large_files_round_trip(store_url, tmp_path):
 async def test_copy_many_across_two_providers(store_url, tmp_path, moto_endpoint):
     src = tmp_path / "src"
     expected = make_tree(src, 200, (6 * MiB,))
-    await upload_many(src, store_url, raise_on_error=True)
+    await upload_many(src, store_url, raise_on_error=True, trust_url=True)
     other = (
         f"s3://other/copy?endpoint={moto_endpoint}&addressing=path&{SMALL}"
         if store_url.startswith("local")
         else f"local://other/copy?root={tmp_path / 'store2'}"
     )
     async with Session() as cloud:
-        location = open_store(other, session=cloud)
+        location = open_store(other, session=cloud, trust_url=True)
         await location.client.ensure_bucket("other")
-        report = await copy_many(store_url, other, session=cloud, raise_on_error=True)
+        report = await copy_many(
+            store_url, other, session=cloud, raise_on_error=True, trust_url=True
+        )
         assert len(report.ok) == 201
-        await download_many(other, tmp_path / "back", session=cloud, raise_on_error=True)
+        await download_many(
+            other, tmp_path / "back", session=cloud, raise_on_error=True, trust_url=True
+        )
     assert tree_digests(tmp_path / "back") == expected
 
 
 async def test_sync_is_idempotent_and_delete_removes_exactly_the_extras(store_url, tmp_path):
     src = tmp_path / "src"
     expected = make_tree(src, 120)
-    first = await sync(src, store_url)
+    first = await sync(src, store_url, trust_url=True)
     assert len(first.ok) == 120
-    second = await sync(src, store_url)
+    second = await sync(src, store_url, trust_url=True)
     assert second.ok == []
     assert len(second.skipped) == 120
     # change one file, remove two, add one
@@ -141,14 +147,14 @@ async def test_sync_is_idempotent_and_delete_removes_exactly_the_extras(store_ur
     (src / "d2" / "file-0002.bin").unlink()
     (src / "d3" / "file-0003.bin").unlink()
     (src / "new.txt").write_bytes(b"new")
-    dry = await sync(src, store_url, delete=True, dry_run=True)
+    dry = await sync(src, store_url, delete=True, dry_run=True, trust_url=True)
     assert sorted(dry.ok) == ["d1/file-0001.bin", "new.txt"]
     assert dry.deleted == ["d2/file-0002.bin", "d3/file-0003.bin"]
-    third = await sync(src, store_url, delete=True)
+    third = await sync(src, store_url, delete=True, trust_url=True)
     assert sorted(third.ok) == ["d1/file-0001.bin", "new.txt"]
     assert third.deleted == ["d2/file-0002.bin", "d3/file-0003.bin"]
-    await sync(store_url, tmp_path / "back")
-    again = await sync(store_url, tmp_path / "back")
+    await sync(store_url, tmp_path / "back", trust_url=True)
+    again = await sync(store_url, tmp_path / "back", trust_url=True)
     assert again.ok == []
     del expected["d2/file-0002.bin"], expected["d3/file-0003.bin"]
     assert set(tree_digests(tmp_path / "back")) == set(expected) | {"new.txt"}
@@ -157,11 +163,11 @@ async def test_sync_is_idempotent_and_delete_removes_exactly_the_extras(store_ur
 async def test_checksum_compare(store_url, tmp_path):
     src = tmp_path / "src"
     make_tree(src, 30)
-    await sync(src, store_url, compare="checksum")
-    again = await sync(src, store_url, compare="checksum")
+    await sync(src, store_url, compare="checksum", trust_url=True)
+    again = await sync(src, store_url, compare="checksum", trust_url=True)
     assert again.ok == []
     (src / "d0" / "file-0000.bin").write_bytes(os.urandom(100))  # same size, new content
-    third = await sync(src, store_url, compare="checksum")
+    third = await sync(src, store_url, compare="checksum", trust_url=True)
     assert third.ok == ["d0/file-0000.bin"]
 
 
@@ -171,7 +177,7 @@ async def test_five_percent_failures_are_reported_and_isolated(store_url, tmp_pa
     doomed = {k for i, k in enumerate(sorted(expected)) if i % 20 == 0}  # 5%
     assert len(doomed) == 10
     async with Session() as cloud:
-        location = open_store(store_url, session=cloud)
+        location = open_store(store_url, session=cloud, trust_url=True)
         assert isinstance(location, StoreLocation)
         real_put = location.client.put_object
 
@@ -181,15 +187,15 @@ async def test_five_percent_failures_are_reported_and_isolated(store_url, tmp_pa
             return await real_put(bucket, key, data, **kw)
 
         location.client.put_object = flaky_put  # type: ignore[method-assign]
-        report = await upload_many(src, location, session=cloud)
+        report = await upload_many(src, location, session=cloud, trust_url=True)
         assert set(report.failed) == doomed
         assert all(isinstance(e, ServerError) for e in report.failed.values())
         assert len(report.ok) == 190
         with pytest.raises(TransferError) as info:
-            await upload_many(src, location, session=cloud, raise_on_error=True)
+            await upload_many(src, location, session=cloud, raise_on_error=True, trust_url=True)
         assert set(info.value.report.failed) == doomed
         location.client.put_object = real_put  # type: ignore[method-assign]
-        await download_many(location, tmp_path / "back", session=cloud)
+        await download_many(location, tmp_path / "back", session=cloud, trust_url=True)
     got = tree_digests(tmp_path / "back")
     assert got == {k: v for k, v in expected.items() if k not in doomed}
 
@@ -209,7 +215,7 @@ async def test_cancelling_leaves_no_temp_files_and_no_multipart_uploads(
     make_tree(src, 50, (12 * MiB, 12 * MiB, 12 * MiB, 12 * MiB))
     url = f"s3://bkt/data?endpoint={moto_endpoint}&addressing=path&{SMALL}"
     async with Session() as cloud:
-        location = open_store(url, session=cloud)
+        location = open_store(url, session=cloud, trust_url=True)
         assert isinstance(location, StoreLocation)
         await location.client.create_bucket("bkt")
         progress = asyncio.Event()
@@ -218,7 +224,9 @@ async def test_cancelling_leaves_no_temp_files_and_no_multipart_uploads(
             if state.files_done >= after_files:
                 progress.set()
 
-        task = asyncio.create_task(upload_many(src, location, session=cloud, progress=on_progress))
+        task = asyncio.create_task(
+            upload_many(src, location, session=cloud, progress=on_progress, trust_url=True)
+        )
         if after_files:
             await progress.wait()
         await asyncio.sleep(0.05 * after_files)
@@ -227,7 +235,7 @@ async def test_cancelling_leaves_no_temp_files_and_no_multipart_uploads(
             await task
         assert await location.client.list_multipart_uploads("bkt") == []
 
-        await upload_many(src, location, session=cloud, raise_on_error=True)
+        await upload_many(src, location, session=cloud, raise_on_error=True, trust_url=True)
         back = tmp_path / "back"
         # cancelled once a few files are down (a fixed sleep raced the whole download,
         # which takes about 0.3 s since downloads skip the HEAD)
@@ -238,7 +246,7 @@ async def test_cancelling_leaves_no_temp_files_and_no_multipart_uploads(
                 started.set()
 
         task = asyncio.create_task(
-            download_many(location, back, session=cloud, progress=on_download)
+            download_many(location, back, session=cloud, progress=on_download, trust_url=True)
         )
         await started.wait()
         task.cancel()
@@ -252,14 +260,14 @@ async def test_hostile_keys_are_never_written_outside_the_target(tmp_path, fresh
     moto_endpoint = fresh_moto
     url = f"s3://bkt/?endpoint={moto_endpoint}&addressing=path"
     async with Session() as cloud:
-        location = open_store(url, session=cloud)
+        location = open_store(url, session=cloud, trust_url=True)
         assert isinstance(location, StoreLocation)
         s3 = location.client
         await s3.create_bucket("bkt")
         for key in ["ok/file.txt", "../escape.txt", "a/../../escape2.txt", "/abs.txt", "x//y"]:
             await s3.put_object("bkt", key, b"data")
         target = tmp_path / "target"
-        report = await download_many(location, target, session=cloud)
+        report = await download_many(location, target, session=cloud, trust_url=True)
     assert report.ok == ["ok/file.txt"]
     assert set(report.failed) == {"../escape.txt", "a/../../escape2.txt", "/abs.txt", "x//y"}
     assert all(isinstance(e, ValueError) for e in report.failed.values())
@@ -268,17 +276,17 @@ async def test_hostile_keys_are_never_written_outside_the_target(tmp_path, fresh
 
 async def test_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="unknown scheme"):
-        await upload_many(tmp_path, "ftp://x/y")
+        await upload_many(tmp_path, "ftp://x/y", trust_url=True)
     with pytest.raises(ValueError, match="bucket is missing"):
-        await upload_many(tmp_path, "s3:///nobucket")
+        await upload_many(tmp_path, "s3:///nobucket", trust_url=True)
     with pytest.raises(ValueError, match="concurrency"):
-        await upload_many(tmp_path, f"local://b?root={tmp_path}", concurrency=0)
+        await upload_many(tmp_path, f"local://b?root={tmp_path}", concurrency=0, trust_url=True)
     with pytest.raises(ValueError, match="two local folders"):
-        await sync(tmp_path, tmp_path / "other")
+        await sync(tmp_path, tmp_path / "other", trust_url=True)
     with pytest.raises(ValueError, match="compare"):
-        await sync(tmp_path, f"local://b?root={tmp_path}", compare="fast")  # type: ignore[arg-type]
+        await sync(tmp_path, f"local://b?root={tmp_path}", compare="fast", trust_url=True)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown option"):
-        await sync(tmp_path, f"local://b?root={tmp_path}&colour=blue")
+        await sync(tmp_path, f"local://b?root={tmp_path}&colour=blue", trust_url=True)
 
 
 def test_report_summary_and_dict():
@@ -295,7 +303,9 @@ async def test_progress_bar(tmp_path, capsys):
     make_tree(src, 20)
     async with Session() as cloud:
         await cloud.local(tmp_path / "store").create_bucket("b")
-    report = await upload_many(src, f"local://b/p?root={tmp_path / 'store'}", progress=True)
+    report = await upload_many(
+        src, f"local://b/p?root={tmp_path / 'store'}", progress=True, trust_url=True
+    )
     assert len(report.ok) == 20
     shown = capsys.readouterr().err
     assert "20/20 files" in shown  # tqdm's bar, on standard error
@@ -307,13 +317,14 @@ async def test_copy_many_of_selected_keys(tmp_path):
     root = tmp_path / "store"
     async with Session() as cloud:
         await cloud.local(root).create_bucket("b")
-        await upload_many(src, f"local://b/from?root={root}", session=cloud)
+        await upload_many(src, f"local://b/from?root={root}", session=cloud, trust_url=True)
         chosen = ["d0/file-0000.bin", "d5/file-0015.bin"]
         report = await copy_many(
             f"local://b/from?root={root}",
             f"local://b/to?root={root}",
             keys=[*chosen, "not/there.bin"],
             session=cloud,
+            trust_url=True,
         )
         assert sorted(report.ok) == chosen
         assert report.skipped == []  # unselected keys are not part of the report
@@ -330,16 +341,18 @@ async def test_copies_within_one_store_are_server_side(tmp_path, fresh_moto):
     make_tree(src, 12)
     base = f"?endpoint={fresh_moto}&addressing=path"
     async with Session() as cloud:
-        origin = open_store(f"s3://bkt/a{base}", session=cloud)
+        origin = open_store(f"s3://bkt/a{base}", session=cloud, trust_url=True)
         assert isinstance(origin, StoreLocation)
         await origin.client.create_bucket("bkt")
-        await upload_many(src, origin, session=cloud, raise_on_error=True)
+        await upload_many(src, origin, session=cloud, raise_on_error=True, trust_url=True)
         # the same store named twice is one client of the Session...
-        target = open_store(f"s3://bkt/b{base}", session=cloud)
+        target = open_store(f"s3://bkt/b{base}", session=cloud, trust_url=True)
         assert isinstance(target, StoreLocation)
         assert target.client is origin.client
         counter = RequestCounter(origin.client)
-        report = await copy_many(f"s3://bkt/a{base}", f"s3://bkt/b{base}", session=cloud)
+        report = await copy_many(
+            f"s3://bkt/a{base}", f"s3://bkt/b{base}", session=cloud, trust_url=True
+        )
         assert len(report.ok) == 12
         # ...so the bytes never leave the server
         assert counter.counts["CopyObject"] == 12
