@@ -41,24 +41,29 @@ from typing import Any
 try:
     import distributed
 except ImportError as err:  # pragma: no cover - depends on the install
-    raise ImportError("acloud.dask needs dask.distributed: pip install 'acloud[dask]'") from err
+    from ._core.extras import MissingExtraError
+
+    raise MissingExtraError(
+        "acloud.dask needs dask.distributed: pip install 'acloud[dask]'"
+    ) from err
 
 from ._core.session import BaseSession
-from .storage.files import temp_file_of
-from .storage.shards import BatchJob, BatchReport, drive, provider, run_batch, store_options
-from .storage.transfer import (
+from .storage.engine import (
     DEFAULT_CONCURRENCY,
     Compare,
+    Entry,
     ProgressSink,
     TransferProgress,
     TransferReport,
-    _check_arguments,
-    _check_pair,
-    _compared,
-    _Entry,
-    _finished,
-    _opened,
+    check_arguments,
+    check_exists,
+    check_pair,
+    compared,
+    finished,
+    opened,
 )
+from .storage.files import temp_file_of
+from .storage.shards import BatchJob, BatchReport, drive, provider, run_batch, store_options
 from .storage.url import FolderLocation
 
 __all__ = ["DEFAULT_BATCH_SIZE", "transfer_distributed"]
@@ -164,7 +169,7 @@ async def transfer_distributed(
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    _check_arguments(concurrency, compare, compare_optional=False)
+    check_arguments(concurrency, compare, compare_optional=False)
     _check_options(store_options_)
     if credentials is not None:
         provider(credentials)  # a bad name fails here, not on every worker
@@ -182,7 +187,7 @@ async def transfer_distributed(
     own = session is None
     driver = session or BaseSession()
 
-    async def submit(batch: list[_Entry]) -> BatchReport:
+    async def submit(batch: list[Entry]) -> BatchReport:
         nonlocal submitted
         key = f"acloud-transfer-{tag}-{submitted}"
         submitted += 1
@@ -201,14 +206,16 @@ async def transfer_distributed(
             await driver.open()
         src_opts, dst_opts = store_options(job, src_url), store_options(job, dst_url)
         async with (
-            _opened(src_url, driver, src_opts) as src,
-            _opened(dst_url, driver, dst_opts) as dst,
+            opened(src_url, driver, src_opts) as src,
+            opened(dst_url, driver, dst_opts) as dst,
         ):
-            _check_pair(src, dst)
+            check_pair(src, dst)
+            await check_exists(src, driver, "source")
+            await check_exists(dst, driver, "destination")
             sink = ProgressSink(progress)
             try:
                 report = await drive(
-                    _compared(src, dst, compare, driver),
+                    compared(src, dst, compare, driver),
                     submit,
                     batch_size=batch_size,
                     max_pending=max_pending,
@@ -223,4 +230,4 @@ async def transfer_distributed(
     finally:
         if own:
             await driver.close()
-    return _finished(report, started, raise_on_error)
+    return finished(report, started, raise_on_error)

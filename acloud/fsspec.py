@@ -48,7 +48,9 @@ try:
     from fsspec.callbacks import DEFAULT_CALLBACK
     from fsspec.spec import AbstractBufferedFile
 except ImportError as err:  # pragma: no cover - depends on the install
-    raise ImportError("acloud.fsspec needs fsspec: pip install 'acloud[fsspec]'") from err
+    from ._core.extras import MissingExtraError
+
+    raise MissingExtraError("acloud.fsspec needs fsspec: pip install 'acloud[fsspec]'") from err
 
 from ._core.errors import NotFoundError, PreconditionFailedError
 from ._core.session import BaseSession
@@ -442,7 +444,9 @@ class AcloudFile(AbstractBufferedFile):  # type: ignore[misc]
     async def _read(self, start: int, end: int) -> bytes:
         fs: AcloudFileSystem = self.fs
         store = await fs._store()
-        return await store._read_checked(self.bucket, self.key, start, end, self._version)
+        return await store.get_object(
+            self.bucket, self.key, start=start, end=end, version=self._version
+        )
 
     def _initiate_upload(self) -> None:
         """Nothing yet: the upload starts with the first block, or at close as one PUT."""

@@ -31,6 +31,7 @@ __all__ = [
     "GoneError",
     "IntegrityError",
     "InvalidResponseError",
+    "LocationNotFoundError",
     "NotFoundError",
     "PermissionDeniedError",
     "PreconditionFailedError",
@@ -137,6 +138,15 @@ class APIStatusError(AcloudError):
 
 class NotFoundError(APIStatusError, FileNotFoundError):
     """404: the bucket, object or resource does not exist (also a FileNotFoundError)."""
+
+
+class LocationNotFoundError(NotFoundError):
+    """A location given to a bulk transfer or a command does not exist: a local folder, or
+    a store's bucket. Raised before anything is transferred or deleted."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=404)
+        self.message = message
 
 
 class AuthenticationError(APIStatusError):

@@ -44,7 +44,7 @@ from .models import (
     Table,
     TableList,
     User,
-    _camel,
+    camel,
 )
 from .models import (
     Page as CodaPage,
@@ -748,7 +748,7 @@ class CodaClient(RestClient):
 # -- helpers ---------------------------------------------------------------------------
 def _query(params: Mapping[str, Any]) -> dict[str, Any]:
     """snake_case options to the spec's camelCase names; ``None`` values dropped."""
-    return {_camel(k): v for k, v in params.items() if v is not None}
+    return {camel(k): v for k, v in params.items() if v is not None}
 
 
 def _json_object(body: Any) -> dict[str, Any]:

@@ -59,7 +59,7 @@ __all__ = [
 M = TypeVar("M", bound="CodaModel")
 
 
-def _camel(name: str) -> str:
+def camel(name: str) -> str:
     first, *rest = name.split("_")
     return first + "".join(part[:1].upper() + part[1:] for part in rest)
 
@@ -97,7 +97,7 @@ def _convert(hint: Any, value: Any) -> Any:
 def _fields(cls: type[CodaModel]) -> tuple[tuple[str, str, Any], ...]:
     hints = typing.get_type_hints(cls)
     return tuple(
-        (f.name, f.metadata.get("json", _camel(f.name)), hints[f.name])
+        (f.name, f.metadata.get("json", camel(f.name)), hints[f.name])
         for f in dataclasses.fields(cls)
         if f.name != "raw"
     )

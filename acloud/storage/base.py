@@ -392,20 +392,28 @@ class StorageClient(AsyncClient, abc.ABC):
                 yield chunk
 
     async def get_object(
-        self, bucket: str, key: str, *, start: int = 0, end: int | None = None
+        self,
+        bucket: str,
+        key: str,
+        *,
+        start: int = 0,
+        end: int | None = None,
+        version: ObjectInfo | None = None,
     ) -> bytes:
-        """An object's bytes (``[start, end)`` of it when given) in memory."""
+        """An object's bytes (``[start, end)`` of it when given) in memory; a whole
+        object is verified against the checksum the store gives.
+
+        ``version``: the object's ObjectInfo (from :meth:`stat_object`); the read is then
+        pinned to that version, and an object replaced since is a
+        PreconditionFailedError rather than bytes of another version.
+        """
         self._check(bucket, key)
         _check_range(start, end)
         await self._ready()
         if end is not None and end == start:
             await self._stat(bucket, key)  # still a NotFoundError for a missing object
             return b""
-        return await self._get(bucket, key, start, end)
-
-    async def _get(self, bucket: str, key: str, start: int, end: int | None) -> bytes:
-        """An object's bytes ``[start, end)``; a whole object is verified."""
-        return await self._read_checked(bucket, key, start, end, None)
+        return await self._read_checked(bucket, key, start, end, version)
 
     async def _read_range(
         self, bucket: str, key: str, start: int, end: int | None, version: ObjectInfo | None

@@ -2,9 +2,16 @@
 loop and one Session per process, reused by every batch it runs) and the driver's (cut,
 submit, bound what is in flight, merge the reports, aggregate progress).
 
-Two kinds of process run batches: the calling machine's own cores
-(:func:`shard_locally`, which the transfer functions use for large jobs) and the workers
-of a Dask cluster (:mod:`acloud.dask`).
+Two kinds of process run batches: the calling machine's own cores (:func:`shard_locally`,
+which the transfer functions use for large jobs when asked with ``processes=``) and the
+workers of a Dask cluster (:mod:`acloud.dask`).
+
+This machine's workers are interpreters of the same Python running
+:mod:`acloud.storage.worker` (``python -m``), fed batches through their standard input.
+They never import the caller's ``__main__`` module, so a script without an
+``if __name__ == "__main__":`` guard, a notebook or an interactive session can shard too.
+Where no interpreter can be started (a frozen application), :class:`ShardingUnavailable`
+says why and the job stays in the calling process.
 """
 
 from __future__ import annotations
@@ -13,24 +20,18 @@ import asyncio
 import atexit
 import contextlib
 import importlib
-import multiprocessing
 import os
 import pickle
+import struct
+import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from .._core.errors import AcloudError
 from .._core.session import BaseSession
-from .transfer import (
-    DEFAULT_CONCURRENCY,
-    ProgressSink,
-    TransferReport,
-    _Entry,
-    _transfer_entries,
-)
+from .engine import DEFAULT_CONCURRENCY, Entry, ProgressSink, TransferReport, transfer_entries
 from .url import Location, open_store
 
 T = TypeVar("T")
@@ -78,7 +79,7 @@ def store_options(job: BatchJob, url: str) -> dict[str, Any]:
     return {**job.options, **provider(job.credentials)(url)}
 
 
-def _portable(err: BaseException) -> BaseException:
+def portable(err: BaseException) -> BaseException:
     """``err`` itself when it survives pickling, else an AcloudError with its text."""
     with contextlib.suppress(Exception):
         pickle.loads(pickle.dumps(err))
@@ -110,12 +111,12 @@ class _ProcessLoop:
             self.locations[key] = open_store(url, session=self.session, **store_options(job, url))
         return self.locations[key]
 
-    async def transfer(self, job: BatchJob, entries: list[_Entry]) -> BatchReport:
+    async def transfer(self, job: BatchJob, entries: list[Entry]) -> BatchReport:
         src, dst = self.location(job.src, job), self.location(job.dst, job)
-        report = await _transfer_entries(
+        report = await transfer_entries(
             src, dst, entries, self.session, concurrency=job.concurrency
         )
-        failed = {key: _portable(err) for key, err in report.failed.items()}
+        failed = {key: portable(err) for key, err in report.failed.items()}
         return BatchReport(report.ok, failed, report.bytes, os.getpid())
 
     def close(self) -> None:
@@ -129,7 +130,7 @@ _process_loop: _ProcessLoop | None = None
 _process_lock = threading.Lock()
 
 
-def run_batch(job: BatchJob, entries: list[_Entry]) -> BatchReport:
+def run_batch(job: BatchJob, entries: list[Entry]) -> BatchReport:
     """Transfer one batch on this process's loop and Session (blocking: the entry point
     of a pool process or a Dask task)."""
     global _process_loop
@@ -147,10 +148,10 @@ def run_pickled(payload: bytes) -> BatchReport:
 
 # -- the driver's side -----------------------------------------------------------------
 async def _batches(
-    pairs: AsyncIterator[tuple[_Entry, bool]], size: int, report: TransferReport
-) -> AsyncIterator[list[_Entry]]:
+    pairs: AsyncIterator[tuple[Entry, bool]], size: int, report: TransferReport
+) -> AsyncIterator[list[Entry]]:
     """Batches of the entries that are not up to date (the others go to ``skipped``)."""
-    batch: list[_Entry] = []
+    batch: list[Entry] = []
     async for entry, current in pairs:
         if current:
             report.skipped.append(entry.key)
@@ -164,8 +165,8 @@ async def _batches(
 
 
 async def drive(
-    pairs: AsyncIterator[tuple[_Entry, bool]],
-    submit: Callable[[list[_Entry]], Awaitable[BatchReport]],
+    pairs: AsyncIterator[tuple[Entry, bool]],
+    submit: Callable[[list[Entry]], Awaitable[BatchReport]],
     *,
     batch_size: int,
     max_pending: int,
@@ -178,7 +179,7 @@ async def drive(
     that ran batches."""
     report = TransferReport()
     state = sink.state
-    pending: dict[asyncio.Future[BatchReport], list[_Entry]] = {}
+    pending: dict[asyncio.Future[BatchReport], list[Entry]] = {}
     pids: set[int] = set()
 
     async def collect(keep: int) -> None:
@@ -213,37 +214,147 @@ async def drive(
     return report
 
 
+class ShardingUnavailable(AcloudError):
+    """No worker process could be started here; the message says why."""
+
+
+#: the module a worker process runs
+WORKER_MODULE = "acloud.storage.worker"
+_FRAME = struct.Struct(">Q")
+
+
+def write_frame(stream: IO[bytes], payload: bytes) -> None:
+    """Write one length-prefixed frame (blocking: the worker's side)."""
+    stream.write(_FRAME.pack(len(payload)) + payload)
+    stream.flush()
+
+
+def read_frame(stream: IO[bytes]) -> bytes | None:
+    """Read one length-prefixed frame; None at the end of the stream."""
+    head = stream.read(_FRAME.size)
+    if len(head) < _FRAME.size:
+        return None
+    (size,) = _FRAME.unpack(head)
+    body = stream.read(size)
+    if len(body) < size:
+        return None
+    return body
+
+
+class _Worker:
+    """One worker process and its pipes."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+
+    async def ask(self, payload: bytes) -> bytes:
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
+        try:
+            self.proc.stdin.write(_FRAME.pack(len(payload)) + payload)
+            await self.proc.stdin.drain()
+            (size,) = _FRAME.unpack(await self.proc.stdout.readexactly(_FRAME.size))
+            return await self.proc.stdout.readexactly(size)
+        except (asyncio.IncompleteReadError, ConnectionError) as err:
+            code = await self.proc.wait()
+            raise AcloudError(f"a transfer worker process exited (exit code {code})") from err
+
+
+class WorkerPool:
+    """Interpreters of this Python running :mod:`acloud.storage.worker`, each taking one
+    batch at a time. Make one with :meth:`start`; :meth:`close` lets each finish the batch
+    it runs and waits for them to exit."""
+
+    def __init__(self, workers: list[_Worker]) -> None:
+        self._workers = workers
+        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        for worker in workers:
+            self._idle.put_nowait(worker)
+
+    @property
+    def pids(self) -> list[int]:
+        """The worker processes' ids."""
+        return [w.proc.pid for w in self._workers]
+
+    @classmethod
+    async def start(cls, processes: int) -> WorkerPool:
+        """Start ``processes`` workers, or raise ShardingUnavailable saying why not."""
+        if getattr(sys, "frozen", False):
+            raise ShardingUnavailable("a frozen application cannot start Python interpreters")
+        package_root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+        path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
+        hello = pickle.dumps([p for p in sys.path if isinstance(p, str)])
+        workers: list[_Worker] = []
+        try:
+            for _ in range(processes):
+                proc = await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-m",
+                    WORKER_MODULE,
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE,
+                    env={**os.environ, "PYTHONPATH": path},
+                )
+                workers.append(_Worker(proc))
+            for worker in workers:
+                await asyncio.wait_for(worker.ask(hello), 60)
+        except (OSError, AcloudError, asyncio.TimeoutError) as err:
+            await WorkerPool(workers).close()
+            raise ShardingUnavailable(f"no worker process could start: {err}") from err
+        return cls(workers)
+
+    async def run(self, payload: bytes) -> BatchReport:
+        """Run one pickled ``(job, entries)`` batch on the next idle worker."""
+        worker = await self._idle.get()
+        try:
+            answer = await worker.ask(payload)
+        except BaseException:
+            if worker.proc.returncode is None:
+                self._idle.put_nowait(worker)
+            raise
+        self._idle.put_nowait(worker)
+        status, value = pickle.loads(answer)
+        if status != "ok":
+            raise value
+        assert isinstance(value, BatchReport)
+        return value
+
+    async def close(self) -> None:
+        """End the workers: each finishes the batch it runs (every object is written whole
+        or not at all), then exits; one that does not within a minute is killed."""
+        for worker in self._workers:
+            if worker.proc.stdin is not None and not worker.proc.stdin.is_closing():
+                worker.proc.stdin.close()
+        for worker in self._workers:
+            try:
+                await asyncio.wait_for(worker.proc.wait(), 60)
+            except asyncio.TimeoutError:
+                worker.proc.kill()
+                await worker.proc.wait()
+
+
 async def shard_locally(
-    pairs: AsyncIterator[tuple[_Entry, bool]],
+    pairs: AsyncIterator[tuple[Entry, bool]],
     src: str,
     dst: str,
     *,
-    processes: int,
+    pool: WorkerPool,
     concurrency: int,
     sink: ProgressSink,
     options: dict[str, Any],
-    session: BaseSession,
 ) -> TransferReport:
-    """Run a transfer's batches on ``processes`` processes of this machine, each with its
-    own loop and pool. Cancelled, it cancels the batches not started and waits for the
-    ones running (a few hundred objects at most), so nothing is left half-written."""
+    """Run a transfer's batches on the processes of ``pool``, each with its own loop and
+    pool of connections. Cancelled, it stops submitting; the batches running finish."""
     job = BatchJob(src, dst, dict(options), None, concurrency)
-    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
-    loop = asyncio.get_running_loop()
-    try:
 
-        def submit(batch: list[_Entry]) -> Awaitable[BatchReport]:
-            # Pickled here: an argument that cannot be pickled then raises in this call,
-            # rather than in the pool's feeder thread, where it leaves the pool unable
-            # to shut down.
-            return loop.run_in_executor(pool, run_pickled, pickle.dumps((job, batch)))
+    def submit(batch: list[Entry]) -> Awaitable[BatchReport]:
+        # Pickled here: an argument that cannot be pickled raises in this call.
+        return pool.run(pickle.dumps((job, batch)))
 
-        return await drive(
-            pairs,
-            submit,
-            batch_size=LOCAL_BATCH_SIZE,
-            max_pending=2 * processes,
-            sink=sink,
-        )
-    finally:
-        await asyncio.shield(session.run_blocking(pool.shutdown, True, cancel_futures=True))
+    return await drive(
+        pairs,
+        submit,
+        batch_size=LOCAL_BATCH_SIZE,
+        max_pending=2 * len(pool.pids),
+        sink=sink,
+    )

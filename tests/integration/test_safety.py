@@ -83,7 +83,6 @@ def test_1_a_missing_source_folder_is_an_error_and_deletes_nothing(root, tmp_pat
     assert len(keys) == 6
 
 
-@unfixed
 async def test_1_a_missing_source_bucket_or_a_failed_listing_deletes_nothing(tmp_path):
     store = tmp_path / "store"
     await _seed("local://dst", [f"keep/k{i}" for i in range(5)], root=str(store))
@@ -125,7 +124,6 @@ async def test_2_rm_r_of_a_prefix_removes_the_folder_only(s3, moto_endpoint):
 
 
 # 3 -------------------------------------------------------------------------------------
-@unfixed
 async def test_3_a_prefix_without_a_slash_is_the_folder_in_every_direction(root, tmp_path):
     await _seed("local://bkt", LOOKALIKES, root=str(root))
     src = tmp_path / "src"
@@ -204,7 +202,6 @@ print("transferred", len(report.ok), "failed", len(report.failed))
 """
 
 
-@unfixed
 @pytest.mark.parametrize("processes", ["none", "auto"])
 def test_5_a_script_without_a_main_guard_finishes_a_large_job(tmp_path, processes):
     shm = Path("/dev/shm") if os.path.isdir("/dev/shm") else tmp_path

@@ -1,10 +1,10 @@
 """Large bulk jobs sharded across this machine's processes (acloud.storage.shards): the
-same results as in one process, the switch by size, progress aggregated, cancellation."""
+same results as in one process, the switch by size and by asking, progress aggregated,
+cancellation, and the fallback where no worker can start."""
 
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import os
 import pickle
 
@@ -12,6 +12,7 @@ import pytest
 
 import acloud
 from acloud.storage import shards, transfer
+from acloud.storage.engine import Engine, Entry, ProgressSink
 
 from ..servers import moto_reset
 
@@ -36,6 +37,24 @@ def _read(root) -> dict[str, bytes]:
         for p in root.rglob("*")
         if p.is_file() and ".acloud" not in p.parts
     }
+
+
+def _workers() -> list[int]:
+    """This process's children that run acloud's worker module."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read()
+        except OSError:
+            continue
+        if ppid == os.getpid() and shards.WORKER_MODULE.encode() in cmdline:
+            found.append(int(pid))
+    return found
 
 
 @pytest.fixture
@@ -74,25 +93,45 @@ async def test_upload_and_download_sharded_over_two_processes(
         moto_reset(moto_endpoint)
 
 
-async def test_the_switch_is_the_size_of_the_job(tmp_path, small_threshold):
+async def test_the_switch_is_asking_and_the_size_of_the_job(tmp_path, small_threshold):
     cores = os.cpu_count() or 1
     store = f"local://b/?root={tmp_path / 'store'}"
     async with acloud.open_store(store, trust_url=True) as loc:
         await loc.client.create_bucket("b")
     _files(tmp_path / "few", 299)
-    few = await acloud.upload_many(tmp_path / "few", store, trust_url=True)
+    few = await acloud.upload_many(tmp_path / "few", store, processes="auto", trust_url=True)
     assert (few.processes, len(few.ok)) == (1, 299)
 
     made = _files(tmp_path / "many", 900)
-    many = await acloud.upload_many(tmp_path / "many", store, trust_url=True)
+    unasked = await acloud.upload_many(tmp_path / "many", store, trust_url=True)
+    assert (unasked.processes, len(unasked.ok)) == (1, 900)  # never a process unasked
+    many = await acloud.upload_many(tmp_path / "many", store, processes="auto", trust_url=True)
     assert many.processes > 1 if cores > 1 else many.processes == 1
     assert sorted(many.ok) == sorted(made)
     assert _read(tmp_path / "store" / "b") == made  # "few" were the first 299 keys of these
 
-    async with acloud.Session() as cloud:  # a caller's Session: the job stays on it
+    async with acloud.Session() as cloud:  # a caller's Session may shard too, when asked
         copy = f"local://b/copy/?root={tmp_path / 'store'}"
         kept = await acloud.sync(tmp_path / "many", copy, session=cloud, trust_url=True)
-    assert (kept.processes, len(kept.ok)) == (1, 900)
+        assert (kept.processes, len(kept.ok)) == (1, 900)
+    assert _workers() == []
+
+
+async def test_where_no_worker_can_start_the_job_goes_on_here_with_one_warning(
+    tmp_path, small_threshold, monkeypatch
+):
+    monkeypatch.setattr("sys.frozen", True, raising=False)
+    made = _files(tmp_path / "src", 700)
+    store = f"local://b/?root={tmp_path / 'store'}"
+    async with acloud.open_store(store, trust_url=True) as loc:
+        await loc.client.create_bucket("b")
+    with pytest.warns(RuntimeWarning, match="frozen") as caught:
+        report = await acloud.upload_many(
+            tmp_path / "src", store, processes=2, trust_url=True, raise_on_error=True
+        )
+    assert len(caught) == 1
+    assert (report.processes, sorted(report.ok)) == (1, sorted(made))
+    assert _read(tmp_path / "store" / "b") == made
 
 
 async def test_cancelling_a_sharded_job_leaves_whole_objects_and_no_process(
@@ -117,13 +156,13 @@ async def test_cancelling_a_sharded_job_leaves_whole_objects_and_no_process(
     job.cancel()
     with pytest.raises(asyncio.CancelledError):
         await job
-    assert multiprocessing.active_children() == []
+    assert _workers() == []
     stored = _read(tmp_path / "store" / "b")
     assert 0 < len(stored) < len(made)
     assert all(made[key] == data for key, data in stored.items())  # each one whole
 
 
-async def test_credentials_objects_keep_a_job_in_this_process(tmp_path, small_threshold):
+async def test_credentials_objects_cannot_go_to_other_processes(tmp_path, small_threshold):
     made = _files(tmp_path / "src", 400)
     store = f"local://b/?root={tmp_path / 'store'}"
     async with acloud.open_store(store, trust_url=True) as loc:
@@ -133,11 +172,12 @@ async def test_credentials_objects_keep_a_job_in_this_process(tmp_path, small_th
         await acloud.upload_many(
             tmp_path / "src", "local://b/", processes=2, **secret, trust_url=True
         )
-    assert transfer._shard_processes(None, True, True, secret) == 1
     plain = {"root": secret["root"]}
-    assert transfer._shard_processes(None, True, True, plain) == (os.cpu_count() or 1)
-    assert transfer._shard_processes(None, True, False, plain) == 1  # the caller's Session
-    assert transfer._shard_processes(None, False, True, plain) == 1  # delete, dry_run, keys
+    assert transfer._shard_processes(None, True, plain) == 1  # never unasked
+    assert transfer._shard_processes("auto", True, plain) == (os.cpu_count() or 1)
+    assert transfer._shard_processes(3, False, plain) == 1  # delete, dry_run, keys
+    with pytest.raises(ValueError, match="processes"):
+        transfer._shard_processes(0, True, plain)
     report = await acloud.upload_many(tmp_path / "src", store, processes=1, trust_url=True)
     assert (report.processes, len(report.ok)) == (1, len(made))
 
@@ -145,40 +185,40 @@ async def test_credentials_objects_keep_a_job_in_this_process(tmp_path, small_th
 async def test_a_batch_that_cannot_be_pickled_fails_at_once_and_leaves_no_process(
     tmp_path, monkeypatch
 ):
-    from acloud.storage.transfer import _Entry
-
     monkeypatch.setattr(shards, "LOCAL_BATCH_SIZE", 1)
     (tmp_path / "f").write_bytes(b"x")
 
     async def pairs():
         for i in range(6):
-            yield _Entry("f", 1, None), False
+            yield Entry("f", 1, None), False
             if i == 2:
-                yield _Entry("k", 1, None, listed=lambda: None), False  # type: ignore[arg-type]
+                yield Entry("k", 1, None, listed=lambda: None), False  # type: ignore[arg-type]
 
-    async with acloud.Session() as cloud:
+    pool = await shards.WorkerPool.start(2)
+    try:
         with pytest.raises((TypeError, AttributeError, pickle.PicklingError)):
             await asyncio.wait_for(
                 shards.shard_locally(
                     pairs(),
                     str(tmp_path),
                     f"local://b/?root={tmp_path}",
-                    processes=2,
+                    pool=pool,
                     concurrency=4,
-                    progress=None,
-                    options={},
-                    session=cloud,
+                    sink=ProgressSink(None),
+                    options={"trust_url": True},
                 ),
                 60,
             )
-    assert multiprocessing.active_children() == []
+    finally:
+        await pool.close()
+    assert _workers() == []
 
 
 async def test_a_job_that_may_shard_starts_before_its_listing_ends(tmp_path, monkeypatch):
     """The listing is read ahead of this process's engine, not before it: here the
     listing waits for the first file to be done, which only an engine already at work
     can do."""
-    from acloud.storage.transfer import _Engine, _Entry, _here_then_shards
+    from acloud.storage.transfer import _here_then_shards
 
     for i in range(5):
         (tmp_path / f"f{i}").write_bytes(b"x" * i)
@@ -187,9 +227,9 @@ async def test_a_job_that_may_shard_starts_before_its_listing_ends(tmp_path, mon
 
     async def slow_listing():
         for i in range(5):
-            yield _Entry(f"f{i}", i, None), False
+            yield Entry(f"f{i}", i, None), False
         await first_done.wait()  # the rest of the listing comes after a file is done
-        yield _Entry("f4", 4, None), False
+        yield Entry("f4", 4, None), False
 
     def on_progress(state) -> None:
         if state.files_done:
@@ -199,7 +239,7 @@ async def test_a_job_that_may_shard_starts_before_its_listing_ends(tmp_path, mon
         src = acloud.open_store(str(tmp_path), session=cloud, trust_url=True)
         dst = acloud.open_store(store, session=cloud, trust_url=True)
         await dst.client.create_bucket("b")
-        engine = _Engine(src, dst, cloud, concurrency=2, progress=on_progress, dry_run=False)
+        engine = Engine(src, dst, cloud, concurrency=2, progress=on_progress, dry_run=False)
         report = await asyncio.wait_for(
             _here_then_shards(engine, slow_listing(), (str(tmp_path), store, 2, {})), 30
         )
