@@ -224,7 +224,7 @@ class AcloudFileSystem(AsyncFileSystem):  # type: ignore[misc]
         bucket, key = self.split_path(path)
         store = await self._store()
         if not bucket:
-            entries = [_directory(b.name) async for b in store.list_buckets()]
+            entries = [_directory(name) async for name in store.list_buckets()]
         else:
             prefix = f"{key}/" if key else ""
             listing = store.list_objects(bucket, prefix=prefix, delimiter="/", detail=True)

@@ -13,6 +13,7 @@ from .._core.errors import (
     AcloudError,
     APIStatusError,
     AuthenticationError,
+    ConfigurationError,
     ConflictError,
     NotFoundError,
     PermissionDeniedError,
@@ -114,9 +115,23 @@ def translate(err: BaseException) -> BaseException:
     if isinstance(err, (bx.ReadTimeoutError, bx.ConnectTimeoutError, asyncio.TimeoutError)):
         return TimeoutError(f"S3 request timed out: {err}", provider=PROVIDER)
     if isinstance(err, (bx.NoCredentialsError, bx.PartialCredentialsError)):
-        return AuthenticationError(
-            f"no usable AWS credentials: {err}", status=401, provider=PROVIDER
+        return ConfigurationError(
+            f"no usable AWS credentials ({type(err).__name__}): set AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or pass credentials="
         )
+    if isinstance(err, bx.ProfileNotFound):
+        return ConfigurationError(
+            f"the AWS profile {err.kwargs.get('profile')!r} is not in the configuration "
+            "files (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, ~/.aws)"
+        )
+    if isinstance(err, bx.ConfigParseError):
+        return ConfigurationError(
+            f"the AWS configuration file {err.kwargs.get('path')!r} cannot be parsed"
+        )
+    if isinstance(err, bx.BotoCoreError) and type(err).__name__.endswith(
+        ("ConfigError", "ProfileError", "CredentialsError", "CredentialRetrievalError")
+    ):
+        return ConfigurationError(f"the AWS configuration cannot be used: {type(err).__name__}")
     if isinstance(err, bx.ParamValidationError):
         return ValueError(str(err))
     if isinstance(

@@ -201,17 +201,19 @@ class S3Client(StorageClient):
         )
         creds = self._credentials
         # Building a botocore session reads configuration files: off the loop.
-        aio_session: AioSession = await session.run_blocking(AioSession, profile=self._profile)
-        self._client_cm = aio_session.create_client(
-            "s3",
-            region_name=self.region_name,
-            endpoint_url=self.endpoint_url,
-            aws_access_key_id=creds.access_key_id if creds else None,
-            aws_secret_access_key=creds.secret_access_key.get() if creds else None,
-            aws_session_token=creds.session_token.get() if creds and creds.session_token else None,
-            config=config,
-        )
         with translating():
+            aio_session = await session.run_blocking(AioSession, profile=self._profile)
+            self._client_cm = aio_session.create_client(
+                "s3",
+                region_name=self.region_name,
+                endpoint_url=self.endpoint_url,
+                aws_access_key_id=creds.access_key_id if creds else None,
+                aws_secret_access_key=creds.secret_access_key.get() if creds else None,
+                aws_session_token=(
+                    creds.session_token.get() if creds and creds.session_token else None
+                ),
+                config=config,
+            )
             self._client = await self._client_cm.__aenter__()
             resolved = self._client._request_signer._credentials
             if resolved is not None:
@@ -497,7 +499,19 @@ class S3Client(StorageClient):
         return self._part_size_for(info.size)
 
     async def _stat(self, bucket: str, key: str) -> ObjectInfo:
-        return _info_from_head(key, await self._call("head_object", Bucket=bucket, Key=key))
+        try:
+            head = await self._call("head_object", Bucket=bucket, Key=key)
+        except NotFoundError as err:
+            if err.code not in (None, "404", "NotFound"):
+                raise
+            # a HEAD's 404 has no body: say which object (or bucket) is missing
+            raise NotFoundError(
+                f"{bucket}/{key} does not exist (no such key, or no such bucket)",
+                status=404,
+                provider=self.provider,
+                request_id=err.request_id,
+            ) from err
+        return _info_from_head(key, head)
 
     async def _list_page(
         self, bucket: str, prefix: str, delimiter: str | None, page_size: int, token: Any

@@ -500,8 +500,8 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
         return True
 
     # -- the seed's names ---------------------------------------------------------------------
-    def list_containers(self) -> AsyncPager[BucketInfo]:
-        """The account's containers (the ``_segments`` ones are hidden)."""
+    def list_containers(self) -> AsyncPager[str]:
+        """The names of the account's containers (the ``_segments`` ones are hidden)."""
         return self.list_buckets()
 
     async def create_container(self, container: str) -> bool:

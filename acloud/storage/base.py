@@ -34,7 +34,13 @@ from .._core.concurrency import run_bounded
 from .._core.errors import ConflictError, IntegrityError, NotFoundError
 from .._core.executor import finish_then_cancel
 from .._core.paging import AsyncPager, Page
-from .files import AtomicFile, write_atomically
+from .files import (
+    AtomicFile,
+    download_target,
+    write_all,
+    write_atomically,
+    write_stream_target,
+)
 from .payload import SMALL_FILE, Body, Payload
 
 if TYPE_CHECKING:
@@ -576,14 +582,28 @@ class StorageClient(AsyncClient, abc.ABC):
         await self._ready()
         return await self._presign(bucket, key, method, expires_in)
 
-    def list_buckets(self) -> AsyncPager[BucketInfo]:
-        """The buckets these credentials can see (an AsyncPager; ``await`` for a list)."""
+    @overload
+    def list_buckets(self, *, detail: Literal[False] = False) -> AsyncPager[str]: ...
+
+    @overload
+    def list_buckets(self, *, detail: Literal[True]) -> AsyncPager[BucketInfo]: ...
+
+    def list_buckets(self, *, detail: bool = False) -> AsyncPager[str] | AsyncPager[BucketInfo]:
+        """The names of the buckets these credentials can see (:class:`BucketInfo` with
+        ``detail=True``): an AsyncPager; ``await`` it for a list."""
 
         async def fetch(token: Any) -> Page[BucketInfo]:
             await self._ready()
             return await self._list_buckets_page(token)
 
-        return AsyncPager(fetch)
+        if detail:
+            return AsyncPager(fetch)
+
+        async def fetch_names(token: Any) -> Page[str]:
+            page = await fetch(token)
+            return Page([b.name for b in page.items], page.next_token, page.raw)
+
+        return AsyncPager(fetch_names)
 
     async def create_bucket(self, bucket: str, *, region: str | None = None) -> None:
         """Create a bucket (ConflictError if it already exists)."""
@@ -645,6 +665,10 @@ class StorageClient(AsyncClient, abc.ABC):
     ) -> ObjectInfo:
         """Download an object to ``file_path``; the file appears only when complete.
 
+        As ``cp`` does, a symlink is followed (its target is written; a dangling one is
+        an error), a character device, block device or FIFO is written in place as a
+        stream, and a directory is never replaced (IsADirectoryError).
+
         ``listed``: the object's ObjectInfo from :meth:`list_objects` (``detail=True``),
         which saves the HEAD request; its etag pins the reads, so an object replaced since
         the listing fails with PreconditionFailedError rather than mixing versions.
@@ -656,26 +680,49 @@ class StorageClient(AsyncClient, abc.ABC):
         """
         self._check(bucket, object_name)
         session = await self._ready()
+        target, in_place = await session.run_brief(download_target, file_path)
         if listed is not None and listed.key == object_name and listed.etag:
             info = listed
         else:
             info = await self._stat(bucket, object_name)
         part = self._download_part_size(info)
+        if in_place:
+            await self._download_in_place(bucket, object_name, info, part, target)
+            return info
         mtime = None
         if preserve_mtime and info.last_modified is not None:
             mtime = info.last_modified.timestamp()
         if part is not None and info.size <= part:  # one read, written in one brief call
             data = await self._read_checked(bucket, object_name, 0, None, info)
             if len(data) <= SMALL_FILE:
-                write = session.run_brief(write_atomically, file_path, data, mtime=mtime)
+                write = session.run_brief(write_atomically, target, data, mtime=mtime)
             else:
-                write = session.run_blocking(write_atomically, file_path, data, mtime=mtime)
+                write = session.run_blocking(write_atomically, target, data, mtime=mtime)
             await finish_then_cancel(write)
             return info
-        async with AtomicFile(file_path, session.run_blocking) as f:
+        async with AtomicFile(target, session.run_blocking) as f:
             f.mtime = mtime
             await self._download_into(bucket, object_name, info, part, f)
         return info
+
+    async def _download_in_place(
+        self, bucket: str, key: str, info: ObjectInfo, part: int | None, target: str
+    ) -> None:
+        """Write an object into a device or FIFO, in order: version-pinned reads of
+        ``part`` bytes (the whole object verified when it is one read), or one stream."""
+        run = self.session.run_blocking
+        fd = await finish_then_cancel(run(write_stream_target, target), on_cancel=os.close)
+        try:
+            if part is None:
+                async for chunk in self._stream(bucket, key, 0, None, self.default_chunk_size):
+                    await run(write_all, fd, chunk)
+                return
+            for offset in range(0, max(info.size, 1), part):
+                end = min(offset + part, info.size) if info.size > part else None
+                data = await self._read_checked(bucket, key, offset, end, info)
+                await run(write_all, fd, data)
+        finally:
+            os.close(fd)
 
     def _download_part_size(self, info: ObjectInfo) -> int | None:
         """Hook: the part size for ranged, version-pinned downloads of ``info`` (None

@@ -40,6 +40,7 @@ from .url import FolderLocation, Location, StoreLocation, open_store
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
+    "CheckReport",
     "Compare",
     "Engine",
     "Entry",
@@ -53,6 +54,7 @@ __all__ = [
     "compared",
     "copy_object_between",
     "delete_all",
+    "diff",
     "entries",
     "finished",
     "opened",
@@ -318,28 +320,26 @@ def _name(loc: Location) -> str:
 
 
 async def check_exists(loc: Location, session: BaseSession, role: str) -> None:
-    """LocationNotFoundError unless ``loc`` exists: a folder (a source must be one; a
-    destination folder may be made), or a store's bucket. ``role`` is ``"source"`` or
-    ``"destination"``."""
-    if isinstance(loc, FolderLocation):
-        if role != "source":
-            if await session.run_blocking(os.path.lexists, loc.path) and not (
-                await session.run_blocking(os.path.isdir, loc.path)
-            ):
-                raise NotADirectoryError(f"the destination {loc.path!r} is not a folder")
-            return
-        if not await session.run_blocking(os.path.isdir, loc.path):
-            if await session.run_blocking(os.path.lexists, loc.path):
-                raise NotADirectoryError(f"the source {loc.path!r} is not a folder")
-            raise LocationNotFoundError(f"the source folder {loc.path!r} does not exist")
-        if not await session.run_blocking(os.access, loc.path, os.R_OK | os.X_OK):
-            raise PermissionError(f"the source folder {loc.path!r} cannot be read")
+    """LocationNotFoundError unless ``loc`` exists: a store's bucket, or a folder (except
+    a ``"destination"`` folder, made as needed). ``role`` names ``loc`` in the message
+    (``"source"``, ``"destination"``...)."""
+    if isinstance(loc, StoreLocation):
+        if not await loc.client.bucket_exists(loc.bucket):
+            raise LocationNotFoundError(
+                f"the {role} {_name(loc)}: its bucket {loc.bucket!r} does not exist"
+            )
         return
-    assert isinstance(loc, StoreLocation)
-    if not await loc.client.bucket_exists(loc.bucket):
-        raise LocationNotFoundError(
-            f"the {role} {_name(loc)}: its bucket {loc.bucket!r} does not exist"
-        )
+    assert isinstance(loc, FolderLocation)
+    if await session.run_blocking(os.path.isdir, loc.path):
+        if role != "destination" and not await session.run_blocking(
+            os.access, loc.path, os.R_OK | os.X_OK
+        ):
+            raise PermissionError(f"the {role} folder {loc.path!r} cannot be read")
+        return
+    if await session.run_blocking(os.path.lexists, loc.path):
+        raise NotADirectoryError(f"the {role} {loc.path!r} is not a folder")
+    if role != "destination":
+        raise LocationNotFoundError(f"the {role} folder {loc.path!r} does not exist")
 
 
 def check_pair(src: Location, dst: Location) -> None:
@@ -570,10 +570,92 @@ async def _up_to_date(
     return await _checksum(entry, src, session) == await _checksum(there, dst, session)
 
 
-async def _checksum(entry: Entry, loc: Location, session: BaseSession) -> str | None:
+async def _checksum(
+    entry: Entry, loc: Location, session: BaseSession, *, compute: bool = False
+) -> str | None:
+    """The MD5 of an item's content: a file's, computed; an object's, as the store knows
+    it, or (``compute``) computed from its bytes when the store does not know it."""
     if isinstance(loc, FolderLocation):
         return await session.run_blocking(_md5_file, os.path.join(loc.path, *entry.key.split("/")))
-    return entry.md5  # None (no MD5 known) is never "equal": the object is transferred
+    if entry.md5 is not None or not compute:
+        return entry.md5  # None (no MD5 known) is never "equal": the object is transferred
+    assert isinstance(loc, StoreLocation)
+    digest = hashlib.md5(usedforsecurity=False)
+    async for chunk in loc.client.stream_object(loc.bucket, loc.key(entry.key)):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class CheckReport:
+    """How two locations differ (``rclone check``).
+
+    Attributes:
+        missing: keys in the source that the destination lacks.
+        extra: keys in the destination that the source lacks.
+        differ: keys on both sides whose size (or, comparing checksums, content) differs.
+        same: how many keys match.
+    """
+
+    missing: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+    differ: list[str] = field(default_factory=list)
+    same: int = 0
+
+    @property
+    def identical(self) -> bool:
+        """True when nothing differs."""
+        return not (self.missing or self.extra or self.differ)
+
+    def summary(self) -> str:
+        """One line for people."""
+        count = len(self.missing) + len(self.extra) + len(self.differ)
+        return (
+            f"{count} differences found ({len(self.missing)} missing in the destination, "
+            f"{len(self.extra)} missing in the source, {len(self.differ)} differ), "
+            f"{self.same} matching"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {"missing": self.missing, "extra": self.extra, "differ": self.differ,
+                "same": self.same, "identical": self.identical}  # fmt: skip
+
+
+async def diff(
+    src: Location,
+    dst: Location,
+    session: BaseSession,
+    *,
+    checksum: bool = False,
+    filters: Filters | None = None,
+) -> CheckReport:
+    """Compare two locations item by item, both listings read side by side in key
+    order: sizes, and with ``checksum`` the MD5 of the content (computed where a side
+    does not know it)."""
+    report = CheckReport()
+    theirs = entries(dst, session, filters).__aiter__()
+    there = await anext(theirs, None)
+    async for entry in entries(src, session, filters):
+        while there is not None and there.key < entry.key:
+            report.extra.append(there.key)
+            there = await anext(theirs, None)
+        if there is None or there.key != entry.key:
+            report.missing.append(entry.key)
+            continue
+        same = there.size == entry.size
+        if same and checksum:
+            mine = await _checksum(entry, src, session, compute=True)
+            same = mine == await _checksum(there, dst, session, compute=True)
+        if same:
+            report.same += 1
+        else:
+            report.differ.append(entry.key)
+        there = await anext(theirs, None)
+    while there is not None:
+        report.extra.append(there.key)
+        there = await anext(theirs, None)
+    return report
 
 
 async def transfer_entries(

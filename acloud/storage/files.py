@@ -1,14 +1,19 @@
 """Atomic local files: written under a temporary name, renamed into place when complete.
 
 A failed or cancelled download never leaves a partial file at the target path, nor a
-temporary file beside it.
+temporary file beside it. A download's target is read the way ``cp`` reads it
+(:func:`download_target`): a symlink is followed and its target written, a character
+device, block device or FIFO is written in place as a stream, a directory is never
+replaced.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
+import stat
 from collections.abc import Callable
 from types import TracebackType
 from typing import TypeVar
@@ -20,6 +25,9 @@ __all__ = [
     "TEMP_SUFFIX",
     "AtomicFile",
     "discard_temp",
+    "download_target",
+    "write_all",
+    "write_stream_target",
     "finish_temp",
     "scandir_in_key_order",
     "temp_file_of",
@@ -33,12 +41,54 @@ TEMP_SUFFIX = ".acloud-part"
 _TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
+def download_target(path: str | os.PathLike[str]) -> tuple[str, bool]:
+    """Where a download to ``path`` goes, and whether it is written there in place as a
+    stream, as ``cp`` does: a symlink is followed (its target is written; a dangling one
+    is refused), a character device, block device or FIFO is written in place, a
+    directory is IsADirectoryError; anything else gets an atomic temp-file-and-rename.
+    Blocking (one ``lstat``): run it in a thread."""
+    target = os.path.abspath(os.fspath(path))
+    try:
+        mode = os.lstat(target).st_mode
+    except FileNotFoundError:
+        return target, False
+    if stat.S_ISLNK(mode):
+        real = os.path.realpath(target)
+        try:
+            mode = os.stat(real).st_mode
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                errno.ENOENT, f"not writing through dangling symlink {target!r}"
+            ) from None
+        target = real
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, f"{target!r} is a directory")
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISFIFO(mode):
+        return target, True
+    if not stat.S_ISREG(mode):
+        raise OSError(errno.EINVAL, f"{target!r} is neither a file, a device nor a FIFO")
+    return target, False
+
+
+def write_stream_target(path: str) -> int:
+    """Open a device or FIFO for a download to be written into (blocking: a FIFO's open
+    waits for a reader)."""
+    return os.open(path, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` at ``fd``'s position (a device or a FIFO)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def _open_temp(directory: str, name: str, target: str) -> tuple[int, str]:
     """A new temp file beside ``target`` (its directory made if missing), opened for
     writing. Mode 0o666 less the umask, as ``open()`` gives, since the file becomes the
     download itself (``tempfile.mkstemp``'s 0o600 would make every download private)."""
     if os.path.isdir(target):
-        raise IsADirectoryError(f"{target!r} is a directory")
+        raise IsADirectoryError(errno.EISDIR, f"{target!r} is a directory")
     for _ in range(100):  # a name taken by another temp file: draw again
         temp = os.path.join(directory, f".{name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
         try:

@@ -41,14 +41,17 @@ LOCAL_BATCH_SIZE = 500
 
 @dataclass(frozen=True)
 class BatchJob:
-    """What every batch carries besides its entries: the two URLs, their options, the
-    name of a credentials provider, and the requests in flight per batch."""
+    """What every batch carries besides its entries: the two URLs, their options (for
+    both sides, then each side's own), the name of a credentials provider, and the
+    requests in flight per batch."""
 
     src: str
     dst: str
     options: dict[str, Any]
     credentials: str | None = None
     concurrency: int = DEFAULT_CONCURRENCY
+    src_options: dict[str, Any] = field(default_factory=dict)
+    dst_options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -73,10 +76,13 @@ def provider(name: str) -> Callable[[str], dict[str, Any]]:
 
 
 def store_options(job: BatchJob, url: str) -> dict[str, Any]:
-    """The options for one side: the job's, plus what its credentials provider gives."""
+    """The options for one side (``url`` is the job's ``src`` or ``dst``): the job's, the
+    side's own, plus what its credentials provider gives."""
+    side = job.src_options if url == job.src else job.dst_options if url == job.dst else {}
+    options = {**job.options, **side}
     if job.credentials is None or "://" not in url:
-        return dict(job.options)
-    return {**job.options, **provider(job.credentials)(url)}
+        return options
+    return {**options, **provider(job.credentials)(url)}
 
 
 def portable(err: BaseException) -> BaseException:
@@ -106,7 +112,7 @@ class _ProcessLoop:
 
     def location(self, url: str, job: BatchJob) -> Location:
         """The store or folder at ``url``, opened once per process and options."""
-        key = (url, repr(sorted(job.options.items())) + repr(job.credentials))
+        key = (url, repr((job.options, job.src_options, job.dst_options, job.credentials)))
         if key not in self.locations:
             self.locations[key] = open_store(url, session=self.session, **store_options(job, url))
         return self.locations[key]
@@ -342,10 +348,12 @@ async def shard_locally(
     concurrency: int,
     sink: ProgressSink,
     options: dict[str, Any],
+    src_options: dict[str, Any],
+    dst_options: dict[str, Any],
 ) -> TransferReport:
     """Run a transfer's batches on the processes of ``pool``, each with its own loop and
     pool of connections. Cancelled, it stops submitting; the batches running finish."""
-    job = BatchJob(src, dst, dict(options), None, concurrency)
+    job = BatchJob(src, dst, dict(options), None, concurrency, dict(src_options), dict(dst_options))
 
     def submit(batch: list[Entry]) -> Awaitable[BatchReport]:
         # Pickled here: an argument that cannot be pickled raises in this call.

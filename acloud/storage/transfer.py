@@ -27,7 +27,8 @@ one engine (:mod:`acloud.storage.engine`):
   paths (not Location objects), and does not apply to ``delete``, ``dry_run`` or ``keys``.
 
 Store options (``**options``) apply to both sides, as :func:`~acloud.open_store` takes
-them (``trust_url=True`` included).
+them (``trust_url=True`` and ``literal=True`` included); ``src_options`` and
+``dst_options`` add to them for one side (say, two S3 endpoints).
 
 Example:
     >>> from acloud.storage.transfer import sync
@@ -50,6 +51,7 @@ from typing import Any, Literal
 from .._core.session import BaseSession
 from .engine import (
     DEFAULT_CONCURRENCY,
+    CheckReport,
     Compare,
     Engine,
     Entry,
@@ -63,6 +65,7 @@ from .engine import (
     compared,
     copy_object_between,
     delete_all,
+    diff,
     entries,
     finished,
     not_in_source,
@@ -74,10 +77,12 @@ from .url import FolderLocation, Location, StoreLocation
 __all__ = [
     "DEFAULT_CONCURRENCY",
     "SHARD_THRESHOLD",
+    "CheckReport",
     "Filters",
     "TransferError",
     "TransferProgress",
     "TransferReport",
+    "check",
     "copy_many",
     "copy_object_between",
     "download_many",
@@ -107,19 +112,25 @@ async def _run(
     filters: Iterable[tuple[str, str]] = (),
     processes: Processes = None,
     options: dict[str, Any],
+    src_options: dict[str, Any] | None = None,
+    dst_options: dict[str, Any] | None = None,
 ) -> TransferReport:
     check_arguments(concurrency, compare)
+    sides = (dict(src_options or {}), dict(dst_options or {}))
     rules = Filters(filters)
     started = time.perf_counter()
     shardable = isinstance(src, str) and isinstance(dst, str) and not (dry_run or delete or keys)
-    workers = _shard_processes(processes, shardable, options)
+    workers = _shard_processes(processes, shardable, (options, *sides))
     own = session is None
     if own:
         session = BaseSession(pool_size=max(concurrency * 2, 10))
         await session.open()
     assert session is not None
     try:
-        async with opened(src, session, options) as s, opened(dst, session, options) as d:
+        async with (
+            opened(src, session, {**options, **sides[0]}) as s,
+            opened(dst, session, {**options, **sides[1]}) as d,
+        ):
             check_pair(s, d)
             await check_exists(s, session, "source")
             await check_exists(d, session, "destination")
@@ -144,7 +155,8 @@ async def _run(
                 if workers > 1:
                     assert isinstance(src, str)
                     assert isinstance(dst, str)
-                    report = await _here_then_shards(engine, source(), (src, dst, workers, options))
+                    shard = (src, dst, workers, options, *sides)
+                    report = await _here_then_shards(engine, source(), shard)
                 else:
                     await engine.run(source())
                     report = engine.report
@@ -166,7 +178,7 @@ async def _run(
 async def _here_then_shards(
     engine: Engine,
     pairs: AsyncIterator[tuple[Entry, bool]],
-    shard: tuple[str, str, int, dict[str, Any]],
+    shard: tuple[str, str, int, dict[str, Any], dict[str, Any], dict[str, Any]],
 ) -> TransferReport:
     """Start in this process at once; shard if the job proves large.
 
@@ -175,7 +187,7 @@ async def _here_then_shards(
     more and finishes what it started. The entries it did not take, and the rest of the
     listing, go to ``processes`` worker processes (or, when none can start, to this
     process's engine again, with one warning). One report and one progress count all."""
-    src, dst, processes, options = shard
+    src, dst, processes, options, src_options, dst_options = shard
     ahead: collections.deque[tuple[Entry, bool]] = collections.deque()
     arrived, large = asyncio.Event(), asyncio.Event()
     listed = False
@@ -210,8 +222,9 @@ async def _here_then_shards(
     try:
         await reader
         if large.is_set():
+            remaining = _chained(list(ahead), pairs)
             rest = await _elsewhere(
-                engine, _chained(list(ahead), pairs), src, dst, processes, options
+                engine, remaining, src, dst, processes, options, src_options, dst_options
             )
         await here
     finally:
@@ -233,6 +246,8 @@ async def _elsewhere(
     dst: str,
     processes: int,
     options: dict[str, Any],
+    src_options: dict[str, Any],
+    dst_options: dict[str, Any],
 ) -> TransferReport | None:
     """The rest of a large job on worker processes; None when it ran in this process's
     engine because no worker could start."""
@@ -253,6 +268,8 @@ async def _elsewhere(
             concurrency=engine.budget.capacity,
             sink=engine.progress,
             options=options,
+            src_options=src_options,
+            dst_options=dst_options,
         )
     finally:
         await asyncio.shield(pool.close())
@@ -267,7 +284,7 @@ async def _chained(
         yield pair
 
 
-def _shard_processes(processes: Processes, shardable: bool, options: dict[str, Any]) -> int:
+def _shard_processes(processes: Processes, shardable: bool, options: Any) -> int:
     """How many processes a job may use: 1 unless asked (``processes=N``, or ``"auto"``:
     one per core), and only for shardable jobs whose store options can travel to other
     processes (a credentials object refuses pickling: ValueError)."""
@@ -301,6 +318,8 @@ async def upload_many(
     raise_on_error: bool = False,
     filters: Iterable[tuple[str, str]] = (),
     processes: Processes = None,
+    src_options: dict[str, Any] | None = None,
+    dst_options: dict[str, Any] | None = None,
     **options: Any,
 ) -> TransferReport:
     """Upload every file below the folder ``src`` to the store location ``dst``.
@@ -319,6 +338,8 @@ async def upload_many(
         filters=filters,
         processes=processes,
         options=options,
+        src_options=src_options,
+        dst_options=dst_options,
     )
 
 
@@ -332,6 +353,8 @@ async def download_many(
     raise_on_error: bool = False,
     filters: Iterable[tuple[str, str]] = (),
     processes: Processes = None,
+    src_options: dict[str, Any] | None = None,
+    dst_options: dict[str, Any] | None = None,
     **options: Any,
 ) -> TransferReport:
     """Download every object below the store location ``src`` into the folder ``dst``.
@@ -350,6 +373,8 @@ async def download_many(
         filters=filters,
         processes=processes,
         options=options,
+        src_options=src_options,
+        dst_options=dst_options,
     )
 
 
@@ -364,6 +389,8 @@ async def copy_many(
     raise_on_error: bool = False,
     filters: Iterable[tuple[str, str]] = (),
     processes: Processes = None,
+    src_options: dict[str, Any] | None = None,
+    dst_options: dict[str, Any] | None = None,
     **options: Any,
 ) -> TransferReport:
     """Copy objects from one store location to another (any two providers).
@@ -383,6 +410,8 @@ async def copy_many(
         filters=filters,
         processes=processes,
         options=options,
+        src_options=src_options,
+        dst_options=dst_options,
     )
 
 
@@ -399,6 +428,8 @@ async def sync(
     raise_on_error: bool = False,
     filters: Iterable[tuple[str, str]] = (),
     processes: Processes = None,
+    src_options: dict[str, Any] | None = None,
+    dst_options: dict[str, Any] | None = None,
     **options: Any,
 ) -> TransferReport:
     """Make ``dst`` hold what ``src`` holds: transfer what is missing or different.
@@ -430,4 +461,46 @@ async def sync(
         filters=filters,
         processes=processes,
         options=options,
+        src_options=src_options,
+        dst_options=dst_options,
     )
+
+
+async def check(
+    src: str | os.PathLike[str] | Location,
+    dst: str | os.PathLike[str] | Location,
+    *,
+    checksum: bool = False,
+    filters: Iterable[tuple[str, str]] = (),
+    session: BaseSession | None = None,
+    src_options: dict[str, Any] | None = None,
+    dst_options: dict[str, Any] | None = None,
+    **options: Any,
+) -> CheckReport:
+    """Compare two locations, as ``rclone check`` does: what the destination lacks, what
+    it has more, and what differs (sizes; with ``checksum``, the MD5 of the content,
+    computed where a side does not know it). Nothing is changed.
+
+    Example:
+        >>> report = await check("./photos", "s3://my-bucket/photos")  # doctest: +SKIP
+        >>> report.identical
+        True
+    """
+    source = os.fspath(src) if isinstance(src, os.PathLike) else src
+    target = os.fspath(dst) if isinstance(dst, os.PathLike) else dst
+    own = session is None
+    if own:
+        session = BaseSession()
+        await session.open()
+    assert session is not None
+    try:
+        async with (
+            opened(source, session, {**options, **(src_options or {})}) as s,
+            opened(target, session, {**options, **(dst_options or {})}) as d,
+        ):
+            await check_exists(s, session, "source")
+            await check_exists(d, session, "destination")
+            return await diff(s, d, session, checksum=checksum, filters=Filters(filters))
+    finally:
+        if own:
+            await session.close()

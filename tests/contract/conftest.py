@@ -163,7 +163,7 @@ async def azure_store(request: Any) -> AsyncIterator[tuple[StorageClient, str]]:
             yield client, bucket
         finally:
             async with cloud.azure(connection_string=connection_string) as cleaner:
-                for name in [b.name async for b in cleaner.list_buckets()]:
+                for name in await cleaner.list_buckets():
                     await cleaner.delete_objects(name, await cleaner.list_objects(name))
                     await cleaner.delete_bucket(name)
 

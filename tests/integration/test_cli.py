@@ -47,13 +47,26 @@ def tree(tmp_path):
 
 def test_help_and_version(root):
     out = run("--help", root=root).stdout
-    for command in ("ls", "cp", "sync", "rm", "stat", "cat", "mb", "presign"):
+    for command in (
+        "ls",
+        "cp",
+        "mv",
+        "sync",
+        "rm",
+        "check",
+        "du",
+        "stat",
+        "cat",
+        "mb",
+        "rb",
+        "presign",
+    ):
         assert command in out
     assert run("--version", root=root).stdout.startswith("acloud ")
 
 
 def test_mb_sync_ls_stat_cat_rm(root, tree, tmp_path):
-    assert run("mb", "local://bkt", root=root).stdout.strip() == "made bucket bkt"
+    assert run("mb", "local://bkt", root=root).stdout.strip() == "make_bucket: bkt"
     first = run("sync", str(tree), "local://bkt/backup", root=root).stdout
     assert first.startswith("transferred 30 files")
     second = run("sync", str(tree), "local://bkt/backup", root=root).stdout
@@ -119,10 +132,10 @@ def test_cp_single_and_recursive(root, tree, tmp_path):
 
 def test_errors_are_one_line_with_exit_codes(root):
     missing = run("cat", "local://nobucket/key", root=root, check_rc=1)
-    assert missing.stderr.startswith("acloud: error: local 404 NoSuchBucket")
+    assert missing.stderr.startswith("acloud: error: local://nobucket/key: local 404 NoSuchBucket")
     assert "Traceback" not in missing.stderr
     assert len(missing.stderr.strip().splitlines()) == 1
-    bad = run("ls", "ftp://x/y", root=root, check_rc=1)
+    bad = run("ls", "ftp://x/y", root=root, check_rc=2)
     assert "unknown scheme 'ftp'" in bad.stderr
     usage = run("frobnicate", root=root, check_rc=2)
     assert "invalid choice" in usage.stderr

@@ -68,7 +68,6 @@ def _files(folder: Path, names: list[str]) -> None:
 
 
 # 1 -------------------------------------------------------------------------------------
-@unfixed
 def test_1_a_missing_source_folder_is_an_error_and_deletes_nothing(root, tmp_path):
     run("mb", "local://bkt", root=root)
     _files(tmp_path / "src", [f"k{i}.txt" for i in range(6)])
@@ -112,7 +111,6 @@ async def test_1_a_missing_source_bucket_or_a_failed_listing_deletes_nothing(tmp
 
 
 # 2 -------------------------------------------------------------------------------------
-@unfixed
 async def test_2_rm_r_of_a_prefix_removes_the_folder_only(s3, moto_endpoint):
     async with Session() as cloud:
         client = moto_s3(cloud, moto_endpoint)
@@ -151,7 +149,6 @@ async def test_3_a_prefix_without_a_slash_is_the_folder_in_every_direction(root,
 
 
 # 4 -------------------------------------------------------------------------------------
-@unfixed
 async def test_4_a_download_writes_into_devices_fifos_symlinks_and_stdout(root, tmp_path):
     payload = os.urandom(3000)
     async with Session() as cloud:
@@ -243,7 +240,6 @@ HOSTILE = [
 ]
 
 
-@unfixed
 async def test_6_cli_keys_are_literal(moto_endpoint, s3):
     async with Session() as cloud:
         client = moto_s3(cloud, moto_endpoint)
@@ -264,7 +260,6 @@ async def test_6_cli_keys_are_literal(moto_endpoint, s3):
 
 
 # 7 -------------------------------------------------------------------------------------
-@unfixed
 async def test_7_configuration_errors_are_typed_and_name_what_is_wrong(s3, tmp_path):
     failed = run(*s3, "ls", "s3://sb1/", check_rc=2, AWS_PROFILE="nosuch", **MOTO_ENV)
     assert "nosuch" in failed.stderr
@@ -355,7 +350,6 @@ async def test_9_a_cancellation_during_completion_does_not_abort_a_finished_uplo
 
 
 # 10 ------------------------------------------------------------------------------------
-@unfixed
 def test_10_global_options_after_the_command_and_a_dry_run_that_lists_actions(root, tmp_path):
     run("mb", "local://bkt", root=root)
     _files(tmp_path / "src", ["a.txt", "d/b.txt"])
@@ -373,7 +367,6 @@ def test_10_global_options_after_the_command_and_a_dry_run_that_lists_actions(ro
     assert "(dry run) delete: local://bkt/x/a.txt" in dry
 
 
-@unfixed
 def test_10_the_cli_uses_every_core_for_a_large_job(tmp_path):
     shm = Path("/dev/shm") if os.path.isdir("/dev/shm") else tmp_path
     work = Path(os.path.realpath(shm)) / f"acloud-cli-large-{os.getpid()}"

@@ -241,7 +241,7 @@ async def test_a_job_that_may_shard_starts_before_its_listing_ends(tmp_path, mon
         await dst.client.create_bucket("b")
         engine = Engine(src, dst, cloud, concurrency=2, progress=on_progress, dry_run=False)
         report = await asyncio.wait_for(
-            _here_then_shards(engine, slow_listing(), (str(tmp_path), store, 2, {})), 30
+            _here_then_shards(engine, slow_listing(), (str(tmp_path), store, 2, {}, {}, {})), 30
         )
     assert report.processes == 1
     assert sorted(report.ok) == ["f0", "f1", "f2", "f3", "f4", "f4"]

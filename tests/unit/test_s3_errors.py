@@ -72,7 +72,13 @@ def test_transport_and_timeout_errors():
     refused = translate(bx.EndpointConnectionError(endpoint_url="http://x"))
     assert type(refused) is E.TransportError
     assert isinstance(translate(aiohttp.ClientPayloadError("cut")), E.TransportError)
-    assert isinstance(translate(bx.NoCredentialsError()), E.AuthenticationError)
+    assert isinstance(translate(bx.NoCredentialsError()), E.ConfigurationError)
+    missing = translate(bx.ProfileNotFound(profile="nosuch"))
+    assert isinstance(missing, E.ConfigurationError)
+    assert "'nosuch'" in str(missing)
+    broken = translate(bx.ConfigParseError(path="/etc/aws.cfg"))
+    assert isinstance(broken, E.ConfigurationError)
+    assert "/etc/aws.cfg" in str(broken)
     assert isinstance(translate(bx.ParamValidationError(report="bad")), ValueError)
 
 
