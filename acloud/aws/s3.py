@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ipaddress
 import logging
@@ -363,9 +364,13 @@ class S3Client(StorageClient):
         etags: dict[int, str] = {}
         try:
             await run_bounded(make_jobs(upload_id, etags), self.max_concurrency)
-            numbers = sorted(etags)
-            params: dict[str, Any] = {"IfNoneMatch": "*"} if if_none_match else {}
-            resp = await self._call(
+        except BaseException:
+            await self._abort(bucket, key, upload_id)
+            raise
+        numbers = sorted(etags)
+        params: dict[str, Any] = {"IfNoneMatch": "*"} if if_none_match else {}
+        completing = asyncio.ensure_future(
+            self._call(
                 "complete_multipart_upload",
                 Bucket=bucket,
                 Key=key,
@@ -373,6 +378,17 @@ class S3Client(StorageClient):
                 MultipartUpload={"Parts": [{"PartNumber": n, "ETag": etags[n]} for n in numbers]},
                 **params,
             )
+        )
+        try:
+            resp = await asyncio.shield(completing)
+        except asyncio.CancelledError:
+            # The completion may already be on the server: let it end. Completed, the
+            # object is whole and there is nothing to abort; failed, the upload goes.
+            try:
+                await completing
+            except BaseException:
+                await self._abort(bucket, key, upload_id)
+            raise
         except BaseException:
             await self._abort(bucket, key, upload_id)
             raise
@@ -447,12 +463,18 @@ class S3Client(StorageClient):
         return upload_id
 
     async def _abort(self, bucket: str, key: str, upload_id: str) -> None:
-        """Abort a multipart upload, even while being cancelled (no orphan parts)."""
-        await undo_shielded(
-            self._call("abort_multipart_upload", Bucket=bucket, Key=key, UploadId=upload_id),
-            log,
-            f"abort the multipart upload of {bucket}/{key}",
-        )
+        """Abort a multipart upload, even while being cancelled (no orphan parts). An
+        upload the server no longer knows (completed or aborted meanwhile) is no failure."""
+
+        async def abort() -> None:
+            try:
+                await self._call(
+                    "abort_multipart_upload", Bucket=bucket, Key=key, UploadId=upload_id
+                )
+            except NotFoundError:
+                log.debug("the multipart upload of %s/%s is already gone", bucket, key)
+
+        await undo_shielded(abort(), log, f"abort the multipart upload of {bucket}/{key}")
 
     async def _stream(
         self, bucket: str, key: str, start: int, end: int | None, chunk_size: int

@@ -505,7 +505,9 @@ class GCSClient(StorageClient, RestClient):
             try:
                 await self._request("DELETE", uri)
             except APIStatusError as err:
-                if err.status != 499:  # GCS answers 499 to a successful cancel
+                if err.status in (404, 410):  # completed or cancelled meanwhile: gone
+                    log.debug("the resumable upload session is already gone")
+                elif err.status != 499:  # GCS answers 499 to a successful cancel
                     raise
 
         await undo_shielded(cancel(), log, "cancel a GCS resumable upload session")

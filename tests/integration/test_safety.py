@@ -313,7 +313,6 @@ async def test_8_a_copy_between_providers_keeps_the_six_properties(moto_endpoint
 
 
 # 9 -------------------------------------------------------------------------------------
-@unfixed
 async def test_9_a_cancellation_during_completion_does_not_abort_a_finished_upload(
     moto_endpoint, caplog
 ):
