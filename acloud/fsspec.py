@@ -39,6 +39,7 @@ import io
 import mimetypes
 import os
 import pathlib
+import sys
 import weakref
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any, ClassVar
@@ -46,6 +47,7 @@ from typing import Any, ClassVar
 try:
     from fsspec.asyn import AsyncFileSystem, sync
     from fsspec.callbacks import DEFAULT_CALLBACK
+    from fsspec.core import OpenFile
     from fsspec.spec import AbstractBufferedFile
 except ImportError as err:  # pragma: no cover - depends on the install
     from ._core.extras import MissingExtraError
@@ -253,7 +255,12 @@ class AcloudFileSystem(AsyncFileSystem):  # type: ignore[misc]
         prefix = f"{key}/" if key else ""
         out: dict[str, dict[str, Any]] = {}
         async for info in store.list_objects(bucket, prefix=prefix, detail=True):
-            if info.key.endswith("/"):  # a directory marker object of another tool
+            if info.key.endswith("/"):  # a folder marker (of another tool): a directory
+                if withdirs and info.key != prefix:
+                    rel = info.key[len(prefix) : -1].split("/")
+                    for depth in range(len(rel)):
+                        name = "/".join([root, *rel[: depth + 1]])
+                        out.setdefault(name, _directory(name))
                 continue
             if withdirs:
                 rel = info.key[len(prefix) :].split("/")[:-1]
@@ -353,6 +360,13 @@ class AcloudFileSystem(AsyncFileSystem):  # type: ignore[misc]
                 keys.setdefault(bucket, []).append(key)
             elif recursive:
                 buckets.append(bucket)
+        if recursive and maxdepth is None:  # folder markers go with their folders
+            for top in path if isinstance(path, list) else [path]:
+                bucket, key = self.split_path(top)
+                prefix = f"{key.rstrip('/')}/" if key else ""
+                async for name in store.list_objects(bucket, prefix=prefix):
+                    if name.endswith("/"):
+                        keys.setdefault(bucket, []).append(name)
         for bucket, names in keys.items():
             await store.delete_objects(bucket, names)
         for bucket in buckets:
@@ -510,6 +524,34 @@ class AcloudFile(AbstractBufferedFile):  # type: ignore[misc]
             self.discard()
         else:
             self.close()
+
+    def close(self) -> None:
+        """Commit what was written (a file opened for writing); discard it instead when
+        ``fsspec.open(...)``'s ``with`` block is closing it because the block raised."""
+        if self.writable() and not self.closed and _closed_by_a_failed_with_block():
+            self.discard()
+            return
+        super().close()
+
+
+#: the code of fsspec's ``OpenFile.__exit__``, which closes the files of a ``with`` block
+_OPEN_FILE_EXIT = OpenFile.__exit__.__code__
+
+
+def _closed_by_a_failed_with_block() -> bool:
+    """Whether the caller's caller chain is ``fsspec.open(...)``'s ``with`` block ending
+    with an exception (fsspec's ``OpenFile.__exit__`` calls ``close()``, not
+    ``discard()``, and does not pass the exception on)."""
+    if sys.exc_info()[1] is None:
+        return False
+    frame = sys._getframe(1)
+    for _ in range(8):
+        if frame is None:
+            return False
+        if frame.f_code is _OPEN_FILE_EXIT:
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
 
 
 class AcloudS3FileSystem(AcloudFileSystem):
