@@ -665,6 +665,7 @@ def _info_dict(info: ObjectInfo) -> dict[str, Any]:
         "etag": info.etag,
         "last_modified": info.last_modified.isoformat() if info.last_modified else None,
         "content_type": info.content_type,
+        **info.properties,
         "metadata": dict(info.metadata),
         "is_prefix": info.is_prefix,
     }

@@ -85,6 +85,7 @@ def _entry(bucket: str, info: ObjectInfo) -> dict[str, Any]:
         "etag": info.etag,
         "last_modified": info.last_modified,
         "content_type": info.content_type,
+        **info.properties,
         "metadata": dict(info.metadata),
         "version": info.version,
     }

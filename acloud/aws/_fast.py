@@ -66,7 +66,18 @@ _OBJECT = frozenset({"Bucket", "Key"})
 OPERATIONS: Mapping[str, frozenset[str]] = {
     "get_object": _OBJECT | {"Range", "IfMatch"},
     "head_object": _OBJECT,
-    "put_object": _OBJECT | {"Body", "ContentMD5", "ContentType", "Metadata", "IfNoneMatch"},
+    "put_object": _OBJECT
+    | {
+        "Body",
+        "ContentMD5",
+        "ContentType",
+        "Metadata",
+        "IfNoneMatch",
+        "ContentEncoding",
+        "CacheControl",
+        "ContentDisposition",
+        "ContentLanguage",
+    },
     "upload_part": _OBJECT | {"Body", "ContentMD5", "UploadId", "PartNumber"},
     "list_objects_v2": frozenset({"Bucket", "Prefix", "MaxKeys", "Delimiter", "ContinuationToken"}),
     "delete_object": _OBJECT,
@@ -78,7 +89,15 @@ _SKIP = frozenset({"Content-Type"})
 _UNSIGNED_HEADERS = frozenset(SIGNED_HEADERS_BLACKLIST)
 _USER_AGENT = f"acloud/{__version__}"
 _AWS_HOST = re.compile(r"(^|\.)s3([.-](?:[a-z0-9-]+))?\.amazonaws\.com$")
+#: an object's HTTP properties: request and response header -> aiobotocore's name for it
+_PROPERTY_HEADERS = {
+    "Content-Encoding": "ContentEncoding",
+    "Cache-Control": "CacheControl",
+    "Content-Disposition": "ContentDisposition",
+    "Content-Language": "ContentLanguage",
+}
 _HEADERS = {  # response header -> aiobotocore's name for it
+    **_PROPERTY_HEADERS,
     "ETag": "ETag",
     "Content-Type": "ContentType",
     "Content-Range": "ContentRange",
@@ -410,6 +429,9 @@ def _headers_of(params: Mapping[str, Any]) -> dict[str, str]:
         headers["If-Match"] = params["IfMatch"]
     if "IfNoneMatch" in params:
         headers["If-None-Match"] = params["IfNoneMatch"]
+    for header, name in _PROPERTY_HEADERS.items():
+        if name in params:
+            headers[header] = params[name]
     for name, value in (params.get("Metadata") or {}).items():
         headers[f"x-amz-meta-{name}"] = value
     return headers

@@ -38,7 +38,14 @@ from .._core.paging import Page
 from .._core.retry import RetryPolicy
 from .._core.secrets import Secret, redact_in_sdk_logs
 from .._core.session import BaseSession
-from ..storage.base import BucketInfo, ObjectInfo, StorageClient, byte_range, listed_object
+from ..storage.base import (
+    BucketInfo,
+    ObjectInfo,
+    StorageClient,
+    byte_range,
+    listed_object,
+    property_keywords,
+)
 from ..storage.checksums import md5_of, off_loop
 from ..storage.payload import Payload
 from ._errors import error_for_code, translate, translating
@@ -88,6 +95,15 @@ def _etag(value: Any) -> str | None:
     return str(value).strip('"') if value else None
 
 
+#: acloud's names of an object's HTTP properties -> S3's
+_PROPERTY_PARAMS = {
+    "content_encoding": "ContentEncoding",
+    "cache_control": "CacheControl",
+    "content_disposition": "ContentDisposition",
+    "content_language": "ContentLanguage",
+}
+
+
 def _info_from_head(key: str, head: dict[str, Any]) -> ObjectInfo:
     return ObjectInfo(
         key=key,
@@ -96,17 +112,30 @@ def _info_from_head(key: str, head: dict[str, Any]) -> ObjectInfo:
         last_modified=head.get("LastModified"),
         content_type=head.get("ContentType"),
         metadata={k.lower(): v for k, v in (head.get("Metadata") or {}).items()},
+        **property_keywords(head, _PROPERTY_PARAMS),
     )
 
 
+def _extra(
+    content_type: str, metadata: Mapping[str, str], properties: Mapping[str, str]
+) -> dict[str, Any]:
+    """The parameters that describe an object being written: content type, metadata and
+    HTTP properties."""
+    extra: dict[str, Any] = {"ContentType": content_type, "Metadata": dict(metadata)}
+    for name, value in properties.items():
+        extra[_PROPERTY_PARAMS[name]] = value
+    return extra
+
+
 def _written(key: str, size: int, etag: str | None, extra: dict[str, Any]) -> ObjectInfo:
-    """The ObjectInfo of an object acloud just wrote with ``extra`` (content type, metadata)."""
+    """The ObjectInfo of an object acloud just wrote with ``extra`` (:func:`_extra`)."""
     return ObjectInfo(
         key=key,
         size=size,
         etag=etag,
         content_type=extra["ContentType"],
         metadata=dict(extra["Metadata"]),
+        **property_keywords(extra, _PROPERTY_PARAMS),
     )
 
 
@@ -301,11 +330,9 @@ class S3Client(StorageClient):
         content_type: str | None,
         metadata: dict[str, str],
         if_none_match: bool,
+        properties: dict[str, str],
     ) -> ObjectInfo:
-        extra: dict[str, Any] = {
-            "ContentType": content_type or DEFAULT_CONTENT_TYPE,
-            "Metadata": metadata,
-        }
+        extra = _extra(content_type or DEFAULT_CONTENT_TYPE, metadata, properties)
         if payload.size is not None and payload.size <= self.multipart_threshold:
             return await self._put_single(
                 bucket, key, await payload.read_all(), extra, if_none_match
@@ -588,10 +615,11 @@ class S3Client(StorageClient):
         content_type: str | None,
     ) -> ObjectInfo:
         src = await self._stat(src_bucket, src_key)
-        extra: dict[str, Any] = {
-            "ContentType": content_type or src.content_type or DEFAULT_CONTENT_TYPE,
-            "Metadata": dict(src.metadata) if metadata is None else metadata,
-        }
+        extra = _extra(
+            content_type or src.content_type or DEFAULT_CONTENT_TYPE,
+            src.metadata if metadata is None else metadata,
+            src.properties,
+        )
         source = {"Bucket": src_bucket, "Key": src_key}
         if src.size > MAX_SINGLE_COPY:
             return await self._multipart_copy(src, source, dst_bucket, dst_key, extra)

@@ -54,7 +54,13 @@ from .._core.paging import AsyncPager, Page
 from .._core.pool import PoolView, closing_responses_on_failure
 from .._core.retry import RetryPolicy
 from .._core.session import BaseSession
-from ..storage.base import BucketInfo, ObjectInfo, StorageClient
+from ..storage.base import (
+    PROPERTIES,
+    BucketInfo,
+    ObjectInfo,
+    StorageClient,
+    property_keywords,
+)
 from ..storage.checksums import RunningChecksums, md5_of, off_loop
 from ..storage.payload import Payload
 from ._errors import translate, translating
@@ -76,6 +82,9 @@ _CONTAINER_RE = re.compile(r"^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$")
 _METADATA_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+_SAME_NAMES = {name: name for name in PROPERTIES}  # ContentSettings speaks acloud's names
+
+
 def _etag(value: Any) -> str | None:
     return str(value).strip('"') if value else None
 
@@ -90,6 +99,7 @@ def _info(key: str, props: Any) -> ObjectInfo:
         content_type=getattr(settings, "content_type", None),
         metadata={k.lower(): v for k, v in (getattr(props, "metadata", None) or {}).items()},
         version=getattr(props, "version_id", None),
+        **property_keywords(vars(settings) if settings is not None else {}, _SAME_NAMES),
         content_md5=bytes(md5).hex() if (md5 := getattr(settings, "content_md5", None)) else None,
     )
 
@@ -308,8 +318,10 @@ class AzureBlobClient(StorageClient):
         content_type: str | None,
         metadata: dict[str, str],
         if_none_match: bool,
+        properties: dict[str, str],
     ) -> ObjectInfo:
-        settings = {"content_type": content_type or DEFAULT_CONTENT_TYPE}
+        # ContentSettings takes acloud's names of the HTTP properties as they are
+        settings = {"content_type": content_type or DEFAULT_CONTENT_TYPE, **properties}
         if payload.size is not None and payload.size <= self.multipart_threshold:
             return await self._put_single(bucket, key, payload, settings, metadata, if_none_match)
         return await self._put_blocks(bucket, key, payload, settings, metadata, if_none_match)
@@ -361,6 +373,7 @@ class AzureBlobClient(StorageClient):
             metadata=dict(meta),
             version=result.get("version_id"),
             content_md5=md5.hex(),
+            **property_keywords(settings, _SAME_NAMES),
         )
 
     def _block_size_for(self, size: int | None) -> int:
@@ -434,8 +447,9 @@ class AzureBlobClient(StorageClient):
             pin = {"etag": f'"{version.etag}"', "match_condition": MatchConditions.IfNotModified}
 
         async def read() -> tuple[bytes, Any]:
+            # the bytes as stored: a blob with Content-Encoding: gzip stays gzipped
             downloader = await blob.download_blob(
-                offset=start, length=length, max_concurrency=1, **pin
+                offset=start, length=length, max_concurrency=1, decompress=False, **pin
             )
             return await downloader.readall(), downloader.properties
 

@@ -56,7 +56,13 @@ from .._core.paging import AsyncPager, Page
 from .._core.rest import RestClient, path_segment
 from .._core.retry import RetryPolicy
 from .._core.session import BaseSession
-from ..storage.base import BucketInfo, ObjectInfo, StorageClient, byte_range
+from ..storage.base import (
+    BucketInfo,
+    ObjectInfo,
+    StorageClient,
+    byte_range,
+    property_keywords,
+)
 from ..storage.checksums import RunningChecksums
 from ..storage.payload import Body, Payload, mark_last
 from ._signing import signed_url_v4
@@ -89,6 +95,15 @@ def _b64_to_hex(value: str | None) -> str | None:
     return base64.b64decode(value).hex() if value else None
 
 
+#: acloud's names of an object's HTTP properties -> the JSON API's fields
+_PROPERTY_FIELDS = {
+    "content_encoding": "contentEncoding",
+    "cache_control": "cacheControl",
+    "content_disposition": "contentDisposition",
+    "content_language": "contentLanguage",
+}
+
+
 def _info(resource: Mapping[str, Any]) -> ObjectInfo:
     """An ObjectInfo from a JSON API object resource. The etag is the MD5 (hex) when the
     object has one, as in GCS's XML API; composite objects keep their opaque etag."""
@@ -102,6 +117,7 @@ def _info(resource: Mapping[str, Any]) -> ObjectInfo:
             metadata={k.lower(): str(v) for k, v in (resource.get("metadata") or {}).items()},
             version=str(resource["generation"]) if resource.get("generation") else None,
             content_md5=_b64_to_hex(resource.get("md5Hash")),
+            **property_keywords(resource, _PROPERTY_FIELDS),
         )
 
 
@@ -304,6 +320,10 @@ class GCSClient(StorageClient, RestClient):
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         if_none_match: str | None = None,
+        content_encoding: str | None = None,
+        cache_control: str | None = None,
+        content_disposition: str | None = None,
+        content_language: str | None = None,
         if_generation_match: int | None = None,
     ) -> ObjectInfo:
         """:meth:`StorageClient.put_object`, plus GCS's generation precondition.
@@ -320,6 +340,10 @@ class GCSClient(StorageClient, RestClient):
                 content_type=content_type,
                 metadata=metadata,
                 if_none_match=if_none_match,
+                content_encoding=content_encoding,
+                cache_control=cache_control,
+                content_disposition=content_disposition,
+                content_language=content_language,
             )
 
     async def _put(
@@ -331,11 +355,13 @@ class GCSClient(StorageClient, RestClient):
         content_type: str | None,
         metadata: dict[str, str],
         if_none_match: bool,
+        properties: dict[str, str],
     ) -> ObjectInfo:
         resource: dict[str, Any] = {
             "name": key,
             "contentType": content_type or DEFAULT_CONTENT_TYPE,
             "metadata": metadata,
+            **{_PROPERTY_FIELDS[name]: value for name, value in properties.items()},
         }
         params = self._generation_params(if_none_match)
         if payload.size is not None and payload.size <= self.multipart_threshold:
@@ -611,6 +637,7 @@ class GCSClient(StorageClient, RestClient):
             body = {
                 "contentType": content_type or src.content_type or DEFAULT_CONTENT_TYPE,
                 "metadata": dict(src.metadata) if metadata is None else metadata,
+                **{_PROPERTY_FIELDS[n]: v for n, v in src.properties.items()},
             }
         path = f"{self._o(src_bucket, src_key)}/rewriteTo/b/{path_segment(dst_bucket)}/o/" + quote(
             dst_key, safe=""

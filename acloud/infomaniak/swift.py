@@ -47,7 +47,13 @@ from .._core.paging import AsyncPager, Page
 from .._core.rest import RestClient
 from .._core.retry import RetryPolicy
 from .._core.session import BaseSession
-from ..storage.base import BucketInfo, ObjectInfo, StorageClient, byte_range
+from ..storage.base import (
+    BucketInfo,
+    ObjectInfo,
+    StorageClient,
+    byte_range,
+    property_keywords,
+)
 from ..storage.checksums import md5_of
 from ..storage.payload import Payload
 from .openstack import InfomaniakCredentials, create_openstack_connection
@@ -195,9 +201,14 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
 
     # -- writes ---------------------------------------------------------------------------
     def _object_headers(
-        self, content_type: str | None, metadata: Mapping[str, str], if_none_match: bool
+        self,
+        content_type: str | None,
+        metadata: Mapping[str, str],
+        if_none_match: bool,
+        properties: Mapping[str, str],
     ) -> dict[str, str]:
         headers = {"Content-Type": content_type or "application/octet-stream"}
+        headers.update({_PROPERTY_HEADERS[name]: value for name, value in properties.items()})
         headers.update({f"X-Object-Meta-{k}": v for k, v in metadata.items()})
         if if_none_match:
             headers["If-None-Match"] = "*"
@@ -212,8 +223,9 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
         content_type: str | None,
         metadata: dict[str, str],
         if_none_match: bool,
+        properties: dict[str, str],
     ) -> ObjectInfo:
-        headers = self._object_headers(content_type, metadata, if_none_match)
+        headers = self._object_headers(content_type, metadata, if_none_match, properties)
         # an existing large object's segments become garbage once it is replaced
         old = (
             []
@@ -437,6 +449,7 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
                     content_type or source.content_type,
                     metadata if metadata is not None else source.metadata,
                     False,
+                    source.properties,
                 )
             )
         await self._request("PUT", self._p(dst_bucket, dst_key), data=b"", headers=headers)
@@ -521,6 +534,15 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
         return await self.download_file(container, object_name, file_path)
 
 
+#: acloud's names of an object's HTTP properties -> the headers Swift keeps them in
+_PROPERTY_HEADERS = {
+    "content_encoding": "Content-Encoding",
+    "cache_control": "Cache-Control",
+    "content_disposition": "Content-Disposition",
+    "content_language": "Content-Language",
+}
+
+
 def _info(key: str, headers: Mapping[str, str]) -> ObjectInfo:
     modified = headers.get("Last-Modified")
     with reading_response("an object's headers", provider="swift"):
@@ -535,6 +557,7 @@ def _info(key: str, headers: Mapping[str, str]) -> ObjectInfo:
                 for k, v in headers.items()
                 if k.lower().startswith("x-object-meta-")
             },
+            **property_keywords(headers, _PROPERTY_HEADERS),
         )
 
 

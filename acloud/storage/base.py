@@ -46,7 +46,14 @@ from .payload import SMALL_FILE, Body, Payload
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["BucketInfo", "ObjectInfo", "StorageClient", "byte_range"]
+__all__ = [
+    "PROPERTIES",
+    "BucketInfo",
+    "ObjectInfo",
+    "StorageClient",
+    "byte_range",
+    "property_keywords",
+]
 
 DEFAULT_CHUNK_SIZE = 1 << 20
 MAX_KEY_BYTES = 1024
@@ -69,6 +76,8 @@ class ObjectInfo:
             Azure version id); reads of one download are pinned to it.
         content_md5: the MD5 of the content (hex) when the store records one apart from
             the etag (GCS ``md5Hash``, Azure ``Content-MD5``).
+        content_encoding, cache_control, content_disposition, content_language: the HTTP
+            properties the object is served with, when set (see :data:`PROPERTIES`).
     """
 
     key: str
@@ -80,6 +89,31 @@ class ObjectInfo:
     is_prefix: bool = False
     version: str | None = None
     content_md5: str | None = None
+    content_encoding: str | None = None
+    cache_control: str | None = None
+    content_disposition: str | None = None
+    content_language: str | None = None
+
+    @property
+    def properties(self) -> dict[str, str]:
+        """The HTTP properties of :data:`PROPERTIES` that are set, by name."""
+        return {name: value for name in PROPERTIES if (value := getattr(self, name))}
+
+
+#: the HTTP properties an object keeps besides its content type and metadata (each store
+#: keeps those it can hold: docs/storage.md has the table), by their keyword names
+PROPERTIES = ("content_encoding", "cache_control", "content_disposition", "content_language")
+
+
+def property_keywords(source: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    """ObjectInfo's keywords for the HTTP properties in ``source`` (an API's answer), whose
+    fields ``names`` gives by property (``{"content_encoding": "contentEncoding", ...}``).
+
+    Example:
+        >>> property_keywords({"contentEncoding": "gzip"}, {"content_encoding": "contentEncoding"})
+        {'content_encoding': 'gzip'}
+    """
+    return {name: source.get(field) or None for name, field in names.items()}
 
 
 def listed_object(
@@ -100,6 +134,10 @@ def listed_object(
         is_prefix=False,
         version=None,
         content_md5=None,
+        content_encoding=None,
+        cache_control=None,
+        content_disposition=None,
+        content_language=None,
     )
     return info
 
@@ -149,6 +187,20 @@ def _check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
             # metadata travels in HTTP headers, whose values lose surrounding spaces
             raise ValueError(f"metadata value for {k!r} must not start or end with a space")
         out[k.lower()] = v
+    return out
+
+
+def _check_properties(values: Mapping[str, str | None]) -> dict[str, str]:
+    """The HTTP properties given (None ones dropped), each a str of printable ASCII."""
+    out: dict[str, str] = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+        if not value or not value.isascii() or _CONTROL.search(value):
+            raise ValueError(f"{name} must be non-empty printable ASCII, got {value!r}")
+        out[name] = value
     return out
 
 
@@ -272,8 +324,11 @@ class StorageClient(AsyncClient, abc.ABC):
         content_type: str | None,
         metadata: dict[str, str],
         if_none_match: bool,
+        properties: dict[str, str],
     ) -> ObjectInfo:
-        """Store ``payload``; raise PreconditionFailedError when ``if_none_match`` and it exists."""
+        """Store ``payload`` with its content type, metadata and HTTP ``properties`` (by
+        :data:`PROPERTIES` names); PreconditionFailedError when ``if_none_match`` and it
+        exists."""
 
     @abc.abstractmethod
     def _stream(
@@ -342,6 +397,10 @@ class StorageClient(AsyncClient, abc.ABC):
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         if_none_match: str | None = None,
+        content_encoding: str | None = None,
+        cache_control: str | None = None,
+        content_disposition: str | None = None,
+        content_language: str | None = None,
     ) -> ObjectInfo:
         """Store an object from bytes, a ``pathlib.Path`` or an async iterable of bytes.
 
@@ -350,12 +409,23 @@ class StorageClient(AsyncClient, abc.ABC):
             metadata: user metadata; keys are stored lower-case.
             if_none_match: ``"*"`` to write only if the key does not exist yet
                 (PreconditionFailedError otherwise).
+            content_encoding, cache_control, content_disposition, content_language: the
+                HTTP properties the object is served with (``"gzip"``, ``"max-age=60"``,
+                ``'attachment; filename="a.csv"'``, ``"de"``), where the store keeps them.
 
         Example:
             >>> await store.put_object("b", "k.txt", b"hi")  # doctest: +SKIP
         """
         self._check(bucket, key)
         meta = self._checked_metadata(metadata)
+        properties = _check_properties(
+            {
+                "content_encoding": content_encoding,
+                "cache_control": cache_control,
+                "content_disposition": content_disposition,
+                "content_language": content_language,
+            }
+        )
         if if_none_match not in (None, "*"):
             raise ValueError('if_none_match supports only "*" (create if absent)')
         session = await self._ready()
@@ -367,6 +437,7 @@ class StorageClient(AsyncClient, abc.ABC):
             content_type=content_type,
             metadata=meta,
             if_none_match=if_none_match == "*",
+            properties=properties,
         )
 
     async def stream_object(

@@ -500,7 +500,8 @@ async def copy_object_between(
     dst_key: str,
 ) -> ObjectInfo:
     """Copy one object between any two stores: server-side within one store (the same
-    client), otherwise streamed through memory (content type and metadata kept)."""
+    client), otherwise streamed through memory with its content type, metadata and HTTP
+    properties (those the destination can hold)."""
     if src is dst:
         return await dst.copy_object(src_bucket, src_key, dst_bucket, dst_key)
     info = await src.stat_object(src_bucket, src_key)
@@ -510,6 +511,7 @@ async def copy_object_between(
         src.stream_object(src_bucket, src_key),
         content_type=info.content_type,
         metadata=info.metadata,
+        **info.properties,
     )
 
 

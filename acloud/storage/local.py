@@ -37,7 +37,7 @@ from .._core.executor import finish_then_cancel
 from .._core.paging import Page
 from .._core.retry import RetryPolicy
 from .._core.session import BaseSession
-from .base import BucketInfo, ObjectInfo, StorageClient
+from .base import PROPERTIES, BucketInfo, ObjectInfo, StorageClient, property_keywords
 from .files import discard_temp, finish_temp, scandir_in_key_order
 from .payload import Payload, read_at
 
@@ -66,6 +66,27 @@ def _conflict(what: str, code: str) -> ConflictError:
 
 def _mtime(st: os.stat_result) -> datetime:
     return datetime.fromtimestamp(st.st_mtime, tz=timezone.utc)
+
+
+def _described(
+    content_type: str, metadata: dict[str, str], properties: dict[str, str]
+) -> dict[str, Any]:
+    """What the sidecar records of an object besides its size, time and etag."""
+    return {"content_type": content_type, "metadata": metadata, "properties": properties}
+
+
+def _info_of(key: str, st: os.stat_result, record: dict[str, Any]) -> ObjectInfo:
+    """The ObjectInfo of a file and its sidecar record (``{}`` when it has none)."""
+    properties = record.get("properties") or {}
+    return ObjectInfo(
+        key=key,
+        size=st.st_size,
+        etag=record.get("etag"),
+        last_modified=_mtime(st),
+        content_type=record.get("content_type", _DEFAULT_TYPE),
+        metadata=dict(record.get("metadata", {})),
+        **property_keywords(properties, {name: name for name in PROPERTIES}),
+    )
 
 
 class LocalStorageClient(StorageClient):
@@ -168,6 +189,7 @@ class LocalStorageClient(StorageClient):
         content_type: str | None,
         metadata: dict[str, str],
         if_none_match: bool,
+        properties: dict[str, str],
     ) -> ObjectInfo:
         run = self.session.run_blocking
         await run(self._require_bucket, bucket)
@@ -191,8 +213,7 @@ class LocalStorageClient(StorageClient):
                 bucket,
                 key,
                 digest.hexdigest(),
-                content_type or _DEFAULT_TYPE,
-                metadata,
+                _described(content_type or _DEFAULT_TYPE, metadata, properties),
                 if_none_match,
             )
         )
@@ -204,16 +225,16 @@ class LocalStorageClient(StorageClient):
         bucket: str,
         key: str,
         etag: str,
-        content_type: str,
-        metadata: dict[str, str],
+        described: dict[str, Any],
         if_none_match: bool,
     ) -> ObjectInfo:
-        """Make the written temp file the object (fd is closed, temp removed on failure)."""
+        """Make the written temp file the object (fd is closed, temp removed on failure);
+        ``described``: its content type, metadata and properties (:func:`_described`)."""
         return finish_temp(
             fd,
             temp,
             self.durable,
-            lambda: self._place(temp, bucket, key, etag, content_type, metadata, if_none_match),
+            lambda: self._place(temp, bucket, key, etag, described, if_none_match),
         )
 
     def _place(
@@ -222,8 +243,7 @@ class LocalStorageClient(StorageClient):
         bucket: str,
         key: str,
         etag: str,
-        content_type: str,
-        metadata: dict[str, str],
+        described: dict[str, Any],
         if_none_match: bool,
     ) -> ObjectInfo:
         target = self._path(bucket, key)
@@ -249,34 +269,13 @@ class LocalStorageClient(StorageClient):
         else:
             os.replace(temp, target)
         st = os.stat(target)
-        self._write_meta(bucket, key, st, etag, content_type, metadata)
-        return ObjectInfo(
-            key=key,
-            size=st.st_size,
-            etag=etag,
-            last_modified=_mtime(st),
-            content_type=content_type,
-            metadata=dict(metadata),
-        )
+        record = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "etag": etag, **described}
+        self._write_meta(bucket, key, record)
+        return _info_of(key, st, record)
 
-    def _write_meta(
-        self,
-        bucket: str,
-        key: str,
-        st: os.stat_result,
-        etag: str,
-        content_type: str,
-        metadata: dict[str, str],
-    ) -> None:
+    def _write_meta(self, bucket: str, key: str, record: dict[str, Any]) -> None:
         path = self._meta_path(bucket, key)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        record = {
-            "size": st.st_size,
-            "mtime_ns": st.st_mtime_ns,
-            "etag": etag,
-            "content_type": content_type,
-            "metadata": metadata,
-        }
         fd, temp = tempfile.mkstemp(suffix=".tmp", dir=self._tmp_root)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(record, f)
@@ -292,14 +291,7 @@ class LocalStorageClient(StorageClient):
         # A sidecar that does not describe the file (changed behind our back) is ignored.
         if record.get("size") != st.st_size or record.get("mtime_ns") != st.st_mtime_ns:
             record = {}
-        return ObjectInfo(
-            key=key,
-            size=st.st_size,
-            etag=record.get("etag"),
-            last_modified=_mtime(st),
-            content_type=record.get("content_type", _DEFAULT_TYPE),
-            metadata=dict(record.get("metadata", {})),
-        )
+        return _info_of(key, st, record)
 
     def _stat_blocking(self, bucket: str, key: str) -> ObjectInfo:
         self._require_bucket(bucket)
@@ -373,8 +365,11 @@ class LocalStorageClient(StorageClient):
             dst_bucket,
             dst_key,
             digest.hexdigest(),
-            content_type or src.content_type or _DEFAULT_TYPE,
-            dict(src.metadata) if metadata is None else metadata,
+            _described(
+                content_type or src.content_type or _DEFAULT_TYPE,
+                dict(src.metadata) if metadata is None else metadata,
+                src.properties,
+            ),
             False,
         )
 

@@ -393,3 +393,46 @@ async def test_use_after_close_is_a_clear_error(store, bucket):
     await store.close()
     with pytest.raises(ClosedError, match="closed"):
         await store.get_object(bucket, "k")
+
+
+PROPERTIES = {
+    "content_encoding": "gzip",
+    "cache_control": "public, max-age=60",
+    "content_disposition": 'attachment; filename="page.html"',
+    "content_language": "de-CH",
+}
+
+
+@pytest.mark.parametrize("size", [10, 3 * 1024 * 1024])
+async def test_http_properties_round_trip_and_survive_a_copy(store, bucket, size):
+    data = os.urandom(size)
+    written = await store.put_object(
+        bucket, "page.html", data, content_type="text/html", metadata={"k": "v"}, **PROPERTIES
+    )
+    assert written.properties == PROPERTIES
+    info = await store.stat_object(bucket, "page.html")
+    assert (info.content_type, dict(info.metadata), info.properties) == (
+        "text/html",
+        {"k": "v"},
+        PROPERTIES,
+    )
+    copied = await store.copy_object(bucket, "page.html", bucket, "copy.html")
+    assert (copied.content_type, copied.properties) == ("text/html", PROPERTIES)
+    assert await store.get_object(bucket, "copy.html") == data
+    with pytest.raises(ValueError, match="cache_control"):
+        await store.put_object(bucket, "bad", b"x", cache_control="a\r\nb")
+
+
+async def test_a_copy_with_new_metadata_keeps_the_http_properties(store, bucket):
+    await store.put_object(
+        bucket, "page.html", b"<p>", content_type="text/html", metadata={"k": "v"}, **PROPERTIES
+    )
+    renamed = await store.copy_object(
+        bucket, "page.html", bucket, "new.html", metadata={"n": "1"}, content_type="text/plain"
+    )
+    assert (renamed.content_type, dict(renamed.metadata), renamed.properties) == (
+        "text/plain",
+        {"n": "1"},
+        PROPERTIES,
+    )
+    assert (await store.stat_object(bucket, "new.html")).properties == PROPERTIES

@@ -34,6 +34,7 @@ class SwiftObject:
     metadata: dict[str, str]
     modified: float = field(default_factory=time.time)
     manifest: list[dict[str, Any]] | None = None  # an SLO's segments
+    kept: dict[str, str] = field(default_factory=dict)  # the KEPT_HEADERS it was given
 
     @property
     def etag(self) -> str:
@@ -41,6 +42,14 @@ class SwiftObject:
             joined = "".join(seg["etag"] for seg in self.manifest)
             return hashlib.md5(joined.encode()).hexdigest()
         return hashlib.md5(self.data).hexdigest()
+
+
+#: the headers Swift's object server keeps with an object (its allowed_headers)
+KEPT_HEADERS = ("Content-Encoding", "Content-Disposition", "Cache-Control", "Content-Language")
+
+
+def _kept(request: web.Request) -> dict[str, str]:
+    return {h: request.headers[h] for h in KEPT_HEADERS if h in request.headers}
 
 
 class FakeSwift:
@@ -97,6 +106,7 @@ class FakeSwift:
         }
         if obj.manifest is not None:
             headers["X-Static-Large-Object"] = "True"
+        headers.update(obj.kept)
         headers.update({f"X-Object-Meta-{k}": v for k, v in obj.metadata.items()})
         return headers
 
@@ -252,7 +262,10 @@ class FakeSwift:
                 self._metadata(request) if fresh else {**src.metadata, **self._metadata(request)}
             )
             content_type = request.headers.get("Content-Type") if fresh else src.content_type
-            obj = SwiftObject(self._content(src), content_type or src.content_type, metadata)
+            kept = _kept(request) if fresh else {**src.kept, **_kept(request)}
+            obj = SwiftObject(
+                self._content(src), content_type or src.content_type, metadata, kept=kept
+            )
         elif request.query.get("multipart-manifest") == "put":
             try:
                 segments = json.loads(body)
@@ -274,13 +287,14 @@ class FakeSwift:
                 request.headers.get("Content-Type", "application/octet-stream"),
                 self._metadata(request),
                 manifest=segments,
+                kept=_kept(request),
             )
         else:
             given = request.headers.get("ETag")
             if given and given.strip('"') != hashlib.md5(body).hexdigest():
                 return web.Response(status=422, text="Unprocessable Entity")
             content_type = request.headers.get("Content-Type") or "application/octet-stream"
-            obj = SwiftObject(body, content_type, self._metadata(request))
+            obj = SwiftObject(body, content_type, self._metadata(request), kept=_kept(request))
         if request.transport is None or request.transport.is_closing():
             # like Swift's proxy (a "499"): an upload whose client left is not stored
             return web.Response(status=499, text="Client Disconnect")

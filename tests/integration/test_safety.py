@@ -287,7 +287,6 @@ PROPERTIES = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="issue #22: written before the fix")
 async def test_8_a_copy_between_providers_keeps_the_six_properties(moto_endpoint, tmp_path):
     try:
         async with Session() as cloud:
