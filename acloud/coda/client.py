@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from .._core.concurrency import poll_until
-from .._core.errors import AcloudError, APIStatusError, InvalidResponseError
+from .._core.errors import AcloudError, APIStatusError, ConfigurationError, InvalidResponseError
 from .._core.paging import AsyncPager, ListPager, Page
 from .._core.ratelimit import Rate, WindowLimiter
 from .._core.rest import RestClient, checked_url, path_segment
@@ -167,7 +167,7 @@ class CodaClient(RestClient):
         env = os.environ if environ is None else environ
         token = env.get("CODA_API_TOKEN", "").strip()
         if not token:
-            raise ValueError("CodaClient.from_env() needs CODA_API_TOKEN to be set")
+            raise ConfigurationError("CodaClient.from_env() needs CODA_API_TOKEN to be set")
         if env.get("CODA_API_BASE_URL"):
             options.setdefault("base_url", env["CODA_API_BASE_URL"])
         return cls(token, **options)

@@ -121,6 +121,29 @@ def _info(resource: Mapping[str, Any]) -> ObjectInfo:
         )
 
 
+#: the fields a key file of each type must have
+_KEY_FIELDS = {
+    "service_account": ("client_email", "private_key"),
+    "authorized_user": ("client_id", "client_secret", "refresh_token"),
+}
+
+
+def _read_key_file(path: str) -> dict[str, Any]:
+    """A service-account (or authorized-user) key file, read and checked: gcloud-aio
+    takes an unreadable one for "no credentials" and would ask the GCE metadata server."""
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    needed = _KEY_FIELDS.get(str(data.get("type")))
+    if needed is None:
+        raise ValueError(f"unknown key type {data.get('type')!r}")
+    missing = [name for name in needed if not data.get(name)]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}")
+    return data
+
+
 def _hashes(header: str | None) -> dict[str, str]:
     """``x-goog-hash: crc32c=...,md5=...`` as a dict."""
     out: dict[str, str] = {}
@@ -219,7 +242,9 @@ class GCSClient(StorageClient, RestClient):
         def build() -> Storage:  # reads key files: off the loop
             if isinstance(creds, Token):
                 return Storage(token=creds, session=http, api_root=self._base_url)
-            service: Any = self._service_file
+            service: Any = None
+            if self._service_file is not None:
+                service = io.StringIO(json.dumps(_read_key_file(self._service_file)))
             if isinstance(creds, Mapping):
                 service = io.StringIO(json.dumps(dict(creds)))
             return Storage(

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from .._core.errors import (
     APIStatusError,
     AuthenticationError,
+    ConfigurationError,
     ConflictError,
     GoneError,
     InvalidResponseError,
@@ -175,7 +176,9 @@ class InfomaniakNewsletterClient(RestClient):
         names = ("INFOMANIAK_NEWSLETTER_TOKEN", "INFOMANIAK_NEWSLETTER_ID")
         missing = [n for n in names if not env.get(n, "").strip()]
         if missing:
-            raise ValueError(f"InfomaniakNewsletterClient.from_env() needs {' and '.join(missing)}")
+            raise ConfigurationError(
+                f"InfomaniakNewsletterClient.from_env() needs {' and '.join(missing)}"
+            )
         if env.get("INFOMANIAK_API_URL"):
             options.setdefault("base_url", env["INFOMANIAK_API_URL"])
         return cls(env[names[0]], env[names[1]], **options)

@@ -31,6 +31,7 @@ from .._core.errors import (
     AcloudError,
     APIStatusError,
     AuthenticationError,
+    ConfigurationError,
     NotFoundError,
     TimeoutError,
     TransportError,
@@ -132,7 +133,7 @@ class InfomaniakCredentials:
         if not app and not (env.get("OS_PROJECT_NAME") or env.get("OS_PROJECT_ID")):
             missing.append("OS_PROJECT_NAME (or OS_PROJECT_ID)")
         if missing:
-            raise ValueError(f"Infomaniak OpenStack credentials need {', '.join(missing)}")
+            raise ConfigurationError(f"Infomaniak OpenStack credentials need {', '.join(missing)}")
         common: dict[str, Any] = {
             "auth_url": env.get("OS_AUTH_URL") or DEFAULT_AUTH_URL,
             "region": env.get("OS_REGION_NAME") or "dc3-a",
