@@ -98,9 +98,9 @@ class FakeGCS:
         }
         if meta.get("metadata"):
             resource["metadata"] = dict(meta["metadata"])
-        for field in ("contentEncoding", "cacheControl", "contentDisposition", "contentLanguage"):
-            if meta.get(field):
-                resource[field] = meta[field]
+        for name in ("contentEncoding", "cacheControl", "contentDisposition", "contentLanguage"):
+            if meta.get(name):
+                resource[name] = meta[name]
         self.buckets[bucket][name] = Blob(data, resource)
         return resource
 
