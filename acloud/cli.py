@@ -200,13 +200,14 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("src")
         p.add_argument("dst")
         p.add_argument("-r", "--recursive", action="store_true")
-        p.add_argument("--dry-run", action="store_true", help="say what would change")
+        p.add_argument("--dry-run", "--dryrun", action="store_true",
+                       help="say what would change")  # fmt: skip
         _add_filters(p)
     p = command("sync", "make DST hold what SRC holds")
     p.add_argument("src")
     p.add_argument("dst")
     p.add_argument("--delete", action="store_true", help="delete what SRC does not have")
-    p.add_argument("--dry-run", action="store_true", help="say what would change")
+    p.add_argument("--dry-run", "--dryrun", action="store_true", help="say what would change")
     how = p.add_mutually_exclusive_group()
     how.add_argument("--checksum", action="store_true", help="compare MD5, not size+mtime")
     how.add_argument("--size-only", action="store_true", help="compare sizes only")
@@ -214,12 +215,15 @@ def _parser() -> argparse.ArgumentParser:
     p = command("rm", "delete an object (-r: everything in a folder)")
     p.add_argument("url")
     p.add_argument("-r", "--recursive", action="store_true")
-    p.add_argument("--dry-run", action="store_true", help="say what would be deleted")
+    p.add_argument("--dry-run", "--dryrun", action="store_true", help="say what would be deleted")
     _add_filters(p)
     p = command("check", "compare SRC and DST; exit 1 on any difference (rclone check)")
     p.add_argument("src")
     p.add_argument("dst")
-    p.add_argument("--checksum", action="store_true", help="compare content (MD5), not sizes")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--size-only", action="store_true", help="compare sizes only")
+    how.add_argument("--download", "--checksum", action="store_true", dest="download",
+                     help="compare contents, hashing what a store has no MD5 for")  # fmt: skip
     _add_filters(p)
     p = command("du", "count the objects and bytes in a folder")
     p.add_argument("url")
@@ -492,11 +496,12 @@ class _Cli:
         return 0
 
     async def check(self) -> int:
-        src, dst = self.args.src, self.args.dst
+        a = self.args
+        src, dst = a.src, a.dst
         report: CheckReport = await check(
             src,
             dst,
-            checksum=self.args.checksum,
+            compare="size" if self.args.size_only else "content" if a.download else "md5",
             filters=self.filters,
             session=self.session,
             literal=True,

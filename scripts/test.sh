@@ -16,6 +16,14 @@ step "virtualenv ($VENV) with every extra"
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q -e '.[all,test,docs]'
 
+step "aws-cli (its own virtualenv: it pins a botocore of its own) and rclone (Debian)"
+"$PYTHON" -m venv .cache/awscli
+.cache/awscli/bin/python -m pip install -q awscli
+if ! command -v rclone >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q rclone >/dev/null
+fi
+
 step "Azurite (npm) into .cache/node"
 npm install --prefix .cache/node --no-audit --no-fund --loglevel=error azurite
 

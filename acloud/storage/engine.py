@@ -40,6 +40,7 @@ from .url import FolderLocation, Location, StoreLocation, open_store
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
+    "CheckCompare",
     "CheckReport",
     "Compare",
     "Engine",
@@ -624,17 +625,24 @@ class CheckReport:
                 "same": self.same, "identical": self.identical}  # fmt: skip
 
 
+#: how ``check`` compares two items present on both sides: sizes only; sizes and MD5s
+#: where both sides know one (a file's is computed; rclone check's default); or sizes
+#: and the MD5s of the contents, computed where unknown (rclone check --download)
+CheckCompare = Literal["size", "md5", "content"]
+
+
 async def diff(
     src: Location,
     dst: Location,
     session: BaseSession,
     *,
-    checksum: bool = False,
+    compare: CheckCompare = "md5",
     filters: Filters | None = None,
 ) -> CheckReport:
-    """Compare two locations item by item, both listings read side by side in key
-    order: sizes, and with ``checksum`` the MD5 of the content (computed where a side
-    does not know it)."""
+    """Compare two locations item by item, both listings read side by side in key order
+    (see :data:`CheckCompare`)."""
+    if compare not in ("size", "md5", "content"):
+        raise ValueError(f"compare must be 'size', 'md5' or 'content', not {compare!r}")
     report = CheckReport()
     theirs = entries(dst, session, filters).__aiter__()
     there = await anext(theirs, None)
@@ -646,9 +654,12 @@ async def diff(
             report.missing.append(entry.key)
             continue
         same = there.size == entry.size
-        if same and checksum:
-            mine = await _checksum(entry, src, session, compute=True)
-            same = mine == await _checksum(there, dst, session, compute=True)
+        if same and compare != "size":
+            compute = compare == "content"
+            mine = await _checksum(entry, src, session, compute=compute)
+            if mine is not None:
+                other = await _checksum(there, dst, session, compute=compute)
+                same = other is None or other == mine
         if same:
             report.same += 1
         else:

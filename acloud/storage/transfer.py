@@ -51,6 +51,7 @@ from typing import Any, Literal
 from .._core.session import BaseSession
 from .engine import (
     DEFAULT_CONCURRENCY,
+    CheckCompare,
     CheckReport,
     Compare,
     Engine,
@@ -470,7 +471,7 @@ async def check(
     src: str | os.PathLike[str] | Location,
     dst: str | os.PathLike[str] | Location,
     *,
-    checksum: bool = False,
+    compare: CheckCompare = "md5",
     filters: Iterable[tuple[str, str]] = (),
     session: BaseSession | None = None,
     src_options: dict[str, Any] | None = None,
@@ -478,8 +479,9 @@ async def check(
     **options: Any,
 ) -> CheckReport:
     """Compare two locations, as ``rclone check`` does: what the destination lacks, what
-    it has more, and what differs (sizes; with ``checksum``, the MD5 of the content,
-    computed where a side does not know it). Nothing is changed.
+    it has more, and what differs. ``compare``: ``"size"``; ``"md5"`` (sizes, and MD5s
+    where both sides know one: a local file's is computed); ``"content"`` (MD5s computed
+    from the bytes where a store does not know them). Nothing is changed.
 
     Example:
         >>> report = await check("./photos", "s3://my-bucket/photos")  # doctest: +SKIP
@@ -500,7 +502,7 @@ async def check(
         ):
             await check_exists(s, session, "source")
             await check_exists(d, session, "destination")
-            return await diff(s, d, session, checksum=checksum, filters=Filters(filters))
+            return await diff(s, d, session, compare=compare, filters=Filters(filters))
     finally:
         if own:
             await session.close()
