@@ -66,34 +66,30 @@ CASES = [
         ("cp", "--recursive", "{L}", "s3://{B}/t"),
         keys=LOOKALIKES,
         files=FOLDER,
-    ),  # fmt: skip
+    ),
     Case(
         "cp-r-upload-slash",
         ("cp", "--recursive", "{L}", "s3://{B}/t/"),
         keys=LOOKALIKES,
         files=FOLDER,
-    ),  # fmt: skip
-    Case(
-        "cp-r-download-no-slash", ("cp", "--recursive", "s3://{B}/t", "{L}/out"), keys=LOOKALIKES
-    ),  # fmt: skip
-    Case(
-        "cp-r-download-slash", ("cp", "--recursive", "s3://{B}/t/", "{L}/out"), keys=LOOKALIKES
-    ),  # fmt: skip
+    ),
+    Case("cp-r-download-no-slash", ("cp", "--recursive", "s3://{B}/t", "{L}/out"), keys=LOOKALIKES),
+    Case("cp-r-download-slash", ("cp", "--recursive", "s3://{B}/t/", "{L}/out"), keys=LOOKALIKES),
     Case(
         "cp-r-object-to-object",
         ("cp", "--recursive", "s3://{B}/t", "s3://{B}/copy"),
         keys=LOOKALIKES,
-    ),  # fmt: skip
+    ),
     Case(
         "cp-r-exclude",
         ("cp", "--recursive", "--exclude", "*.log", "{L}", "s3://{B}/up"),
         files=FOLDER,
-    ),  # fmt: skip
+    ),
     Case(
         "cp-r-exclude-include",
         ("cp", "--recursive", "--exclude", "*", "--include", "d/*", "{L}", "s3://{B}/up"),
         files=FOLDER,
-    ),  # fmt: skip
+    ),
     # -- sync ----------------------------------------------------------------------------
     Case("sync-up-no-slash", ("sync", "{L}", "s3://{B}/t"), keys=LOOKALIKES, files=FOLDER),
     Case("sync-up-root", ("sync", "{L}", "s3://{B}"), files=FOLDER),
@@ -102,20 +98,20 @@ CASES = [
         ("sync", "--delete", "{L}", "s3://{B}/t"),
         keys=LOOKALIKES,
         files=FOLDER,
-    ),  # fmt: skip
+    ),
     Case(
         "sync-up-delete-from-missing-folder",
         ("sync", "--delete", "{L}/typo", "s3://{B}/t/"),
         keys=LOOKALIKES,
         files=FOLDER,
-    ),  # fmt: skip
+    ),
     Case("sync-up-from-missing-folder", ("sync", "{L}/typo", "s3://{B}/t/"), keys=LOOKALIKES),
     Case(
         "sync-up-delete-from-empty-folder",
         ("sync", "--delete", "{L}/empty", "s3://{B}/t"),
         keys=LOOKALIKES,
         files={"empty/.keep": b""},
-    ),  # fmt: skip
+    ),
     Case("sync-up-to-missing-bucket", ("sync", "{L}", "s3://nosuch-bucket-acl/x"), files=FOLDER),
     Case("sync-down-no-slash", ("sync", "s3://{B}/t", "{L}/out"), keys=LOOKALIKES),
     Case(
@@ -123,7 +119,7 @@ CASES = [
         ("sync", "--delete", "s3://{B}/t", "{L}/out"),
         keys=LOOKALIKES,
         files={"out/old.txt": b"old", "out/x.txt": b"x"},
-    ),  # fmt: skip
+    ),
     Case("sync-down-from-missing-bucket", ("sync", "s3://nosuch-bucket-acl/x", "{L}/out")),
     Case("sync-object-to-object", ("sync", "s3://{B}/t", "s3://{B}/mirror"), keys=LOOKALIKES),
     Case("sync-exclude", ("sync", "--exclude", "*.log", "{L}", "s3://{B}/s"), files=FOLDER),
@@ -131,25 +127,25 @@ CASES = [
         "sync-exclude-include",
         ("sync", "--exclude", "*", "--include", "*.txt", "{L}", "s3://{B}/s"),
         files=FOLDER,
-    ),  # fmt: skip
+    ),
     Case(
         "sync-delete-keeps-excluded",
         ("sync", "--delete", "--exclude", "keep/*", "{L}/d", "s3://{B}"),
         keys={"keep/old.txt": b"o", "gone.txt": b"g", "c.txt": b"ccc"},
         files=FOLDER,
-    ),  # fmt: skip
+    ),
     Case(
         "sync-size-only",
         ("sync", "--size-only", "{L}", "s3://{B}"),
         keys={"a.txt": b"z", "b.log": b"b"},
         files=FOLDER,
-    ),  # fmt: skip
+    ),
     Case(
         "sync-dryrun-delete",
         ("sync", "--dryrun", "--delete", "{L}", "s3://{B}/t"),
         keys=LOOKALIKES,
         files=FOLDER,
-    ),  # fmt: skip
+    ),
     # -- rm ------------------------------------------------------------------------------
     Case("rm-key", ("rm", "s3://{B}/tea.txt"), keys=LOOKALIKES),
     Case("rm-missing-key", ("rm", "s3://{B}/nope.txt"), keys=LOOKALIKES),
@@ -160,7 +156,7 @@ CASES = [
         "rm-r-exclude",
         ("rm", "--recursive", "--exclude", "*.txt", "s3://{B}/t"),
         keys={**LOOKALIKES, "t/z.log": b"z"},
-    ),  # fmt: skip
+    ),
     Case("rm-r-dryrun", ("rm", "--recursive", "--dryrun", "s3://{B}/t"), keys=LOOKALIKES),
     # -- mv ------------------------------------------------------------------------------
     Case("mv-upload", ("mv", "{L}/a.txt", "s3://{B}/moved.txt"), files=FOLDER),
@@ -169,7 +165,7 @@ CASES = [
     Case("mv-r-upload", ("mv", "--recursive", "{L}/d", "s3://{B}/moved"), files=FOLDER),
     Case(
         "mv-r-object-to-object", ("mv", "--recursive", "s3://{B}/t", "s3://{B}/u"), keys=LOOKALIKES
-    ),  # fmt: skip
+    ),
     # -- hostile keys (literal) ------------------------------------------------------------
     *(
         Case(f"cp-hostile-{i}", ("cp", "{L}/a.txt", f"s3://{{B}}/{key}"), files=FOLDER)
@@ -186,7 +182,7 @@ CASES = [
         ("sync", "s3://{B}", "{L}/out"),
         keys={"/lead.txt": b"l", "a//b.txt": b"ab", "ok.txt": b"ok"},
         differs="keys that are not clean relative paths",
-    ),  # fmt: skip
+    ),
     # -- ls ------------------------------------------------------------------------------
     Case("ls-r-folder", ("ls", "--recursive", "s3://{B}/t/"), keys=LOOKALIKES, output="keys"),
     Case(
@@ -195,7 +191,7 @@ CASES = [
         keys=LOOKALIKES,
         output="keys",
         differs="ls --recursive of a prefix without a slash",
-    ),  # fmt: skip
+    ),
     # -- buckets -------------------------------------------------------------------------
     Case("rb-not-empty", ("rb", "s3://{B}"), keys=LOOKALIKES),
     Case("rb-force", ("rb", "--force", "s3://{B}"), keys=LOOKALIKES),
@@ -213,7 +209,10 @@ def test_acloud_does_what_aws_cli_does(pair_of, case: Case) -> None:
     pair.seed(case.keys, case.files)
     theirs = pair.theirs.run(list(case.args), case.stdin)
     ours = pair.ours.run(list(case.args), case.stdin)
-    said = f"aws: {theirs.returncode} {theirs.stderr[-400:]!r}; acloud: {ours.returncode} {ours.stderr[-400:]!r}"
+    said = (
+        f"aws: {theirs.returncode} {theirs.stderr[-400:]!r}; "
+        f"acloud: {ours.returncode} {ours.stderr[-400:]!r}"
+    )
     if case.differs == "keys that are not clean relative paths":
         # aws-cli writes "/lead.txt" to lead.txt and "a//b.txt" to a/b.txt (where keys
         # "lead.txt" or "a/b.txt" would land too); acloud refuses them, item by item
@@ -251,7 +250,7 @@ def test_downloads_into_special_files_like_aws_cli(pair_of, kind: str) -> None:
         else:
             target.symlink_to(side.local / "real.bin")
         got: list[bytes] = []
-        reader = threading.Thread(target=lambda t=target: got.append(t.read_bytes()))
+        reader = threading.Thread(target=lambda t=target, into=got: into.append(t.read_bytes()))
         if kind == "fifo":
             reader.start()
         done = side.run(["cp", "s3://{B}/k.bin", "{L}/target"])

@@ -18,53 +18,53 @@ CASES = [
         ("check", "{L}", "s3://{B}/t"),
         keys={**SAME, "tea.txt": b"x", "t.txt": b"y"},
         files=FOLDER,
-    ),  # fmt: skip
+    ),
     Case(
         "missing-in-destination",
         ("check", "{L}", "s3://{B}/t"),
         keys={k: v for k, v in SAME.items() if k != "t/a.txt"},
         files=FOLDER,
-    ),  # fmt: skip
+    ),
     Case(
         "extra-in-destination",
         ("check", "{L}", "s3://{B}/t"),
         keys={**SAME, "t/more.txt": b"m"},
         files=FOLDER,
-    ),  # fmt: skip
+    ),
     Case(
         "size-differs",
         ("check", "{L}", "s3://{B}/t"),
         keys={**SAME, "t/a.txt": b"longer"},
         files=FOLDER,
-    ),  # fmt: skip
+    ),
     Case(
         "content-differs-same-size",
         ("check", "{L}", "s3://{B}/t"),
         keys={**SAME, "t/a.txt": b"Z"},
         files=FOLDER,
-    ),  # fmt: skip
+    ),
     Case(
         "size-only-ignores-content",
         ("check", "--size-only", "{L}", "s3://{B}/t"),
         keys={**SAME, "t/a.txt": b"Z"},
         files=FOLDER,
-    ),  # fmt: skip
+    ),
     Case(
         "download-compares-content",
         ("check", "--download", "{L}", "s3://{B}/t"),
         keys={**SAME, "t/a.txt": b"Z"},
         files=FOLDER,
-    ),  # fmt: skip
+    ),
     Case(
         "bucket-to-bucket-prefixes",
         ("check", "s3://{B}/t", "s3://{B}/u"),
         keys={**SAME, **{f"u/{k}": v for k, v in FOLDER.items()}},
-    ),  # fmt: skip
+    ),
     Case(
         "bucket-to-bucket-differs",
         ("check", "s3://{B}/t", "s3://{B}/u"),
         keys={**SAME, "u/a.txt": b"a"},
-    ),  # fmt: skip
+    ),
     Case("missing-source-folder", ("check", "{L}/typo", "s3://{B}/t"), keys=SAME),
 ]
 
@@ -75,7 +75,10 @@ def test_acloud_check_agrees_with_rclone_check(pair_of, case: Case) -> None:
     pair.seed(case.keys, case.files)
     theirs = pair.theirs.run(list(case.args))
     ours = pair.ours.run(list(case.args))
-    said = f"rclone: {theirs.returncode} {theirs.stderr[-600:]!r}; acloud: {ours.returncode} {ours.stderr[-400:]!r}"
+    said = (
+        f"rclone: {theirs.returncode} {theirs.stderr[-600:]!r}; "
+        f"acloud: {ours.returncode} {ours.stderr[-400:]!r}"
+    )
     assert (theirs.returncode == 0) == (ours.returncode == 0), said
     if theirs.returncode:  # rclone failed for the reason the case is about
         reason = b"directory not found" if "missing-source" in case.id else b"differences found"
