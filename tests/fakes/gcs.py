@@ -98,9 +98,9 @@ class FakeGCS:
         }
         if meta.get("metadata"):
             resource["metadata"] = dict(meta["metadata"])
-        for name in ("contentEncoding", "cacheControl", "contentDisposition", "contentLanguage"):
-            if meta.get(name):
-                resource[name] = meta[name]
+        for prop in ("contentEncoding", "cacheControl", "contentDisposition", "contentLanguage"):
+            if meta.get(prop):
+                resource[prop] = meta[prop]
         self.buckets[bucket][name] = Blob(data, resource)
         return resource
 
