@@ -54,7 +54,7 @@ except ImportError as err:  # pragma: no cover - depends on the install
 
     raise MissingExtraError("acloud.fsspec needs fsspec: pip install 'acloud[fsspec]'") from err
 
-from ._core.errors import NotFoundError, PreconditionFailedError
+from ._core.errors import ConflictError, NotFoundError, PreconditionFailedError
 from ._core.session import BaseSession
 from .storage.base import ObjectInfo, StorageClient
 from .storage.url import open_client
@@ -328,7 +328,8 @@ class AcloudFileSystem(AsyncFileSystem):  # type: ignore[misc]
         if await store.session.run_blocking(os.path.isdir, lpath):
             return
         try:
-            info = await store.download_file(bucket, key, lpath)
+            info = await store.stat_object(bucket, key)
+            await store.download_file(bucket, key, lpath, listed=info)
         except NotFoundError:
             if key and (await self._info(rpath))["type"] == "directory":
                 await store.session.run_blocking(os.makedirs, lpath, exist_ok=True)
@@ -384,8 +385,11 @@ class AcloudFileSystem(AsyncFileSystem):  # type: ignore[misc]
 
     async def _makedirs(self, path: str, exist_ok: bool = False) -> None:
         store, bucket, key = await self._split_checked(path)
-        if not await store.ensure_bucket(bucket) and not key and not exist_ok:
-            raise FileExistsError(path)
+        try:
+            await store.create_bucket(bucket)
+        except ConflictError:
+            if not key and not exist_ok:
+                raise FileExistsError(path) from None
 
     async def _rmdir(self, path: str) -> None:
         store, bucket, key = await self._split_checked(path)

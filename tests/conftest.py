@@ -54,6 +54,27 @@ def gcs_service_account() -> dict[str, str]:
     return made_up_service_account()
 
 
+@pytest.fixture
+async def openstack_fake() -> Any:
+    """A fake OpenStack cloud (Keystone, services, Swift) on 127.0.0.1."""
+    from .fakes.openstack import fake_openstack
+
+    async with fake_openstack() as cloud:
+        yield cloud
+
+
+@pytest.fixture
+def openstack_creds(openstack_fake: Any) -> Any:
+    """Application-credential credentials for ``openstack_fake``."""
+    from acloud.infomaniak import InfomaniakCredentials
+
+    return InfomaniakCredentials(
+        auth_url=f"{openstack_fake.url}/identity/v3",
+        application_credential_id="appcred-id",
+        application_credential_secret="appcred-secret",
+    )
+
+
 @pytest.fixture(autouse=True)
 def _cloud_test_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Never let a developer's real Google or Azure configuration leak into a test."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-__all__ = ["aliased"]
+__all__ = ["aliased", "required"]
 
 T = TypeVar("T")
 
@@ -25,3 +25,17 @@ def aliased(name: str, value: T | None, alias: str, alias_value: T | None, defau
             raise TypeError(f"give {name} or its alias {alias}, not both")
         return alias_value
     return default if value is None else value
+
+
+def required(name: str, value: T | None, alias: str, alias_value: T | None) -> T:
+    """A required argument that may be given under its name or its alias (the reference's
+    name and acloud's): TypeError when it is missing or given twice.
+
+    Example:
+        >>> required("table_id", None, "table_id_or_name", "Tasks")
+        'Tasks'
+    """
+    found = aliased(name, value, alias, alias_value, None)
+    if found is None:
+        raise TypeError(f"missing the argument {name!r} (or {alias!r})")
+    return found

@@ -16,14 +16,14 @@ from typing import Any, Generic, TypeVar
 
 from .errors import AcloudError
 
-__all__ = ["AsyncPager", "ListPager", "Page"]
+__all__ = ["AsyncPager", "ListPager", "ResultPage"]
 
 T = TypeVar("T")
 L = TypeVar("L")
 
 
 @dataclass
-class Page(Generic[T]):
+class ResultPage(Generic[T]):
     """One page of a listing: its items, the token of the next page (None on the last),
     and the raw response the page came from."""
 
@@ -32,7 +32,7 @@ class Page(Generic[T]):
     raw: Any = field(default=None, repr=False)
 
 
-FetchPage = Callable[[Any], Awaitable[Page[T]]]
+FetchPage = Callable[[Any], Awaitable[ResultPage[T]]]
 
 
 class AsyncPager(Generic[T]):
@@ -52,9 +52,9 @@ class AsyncPager(Generic[T]):
         self._fetch = fetch
         self._consumed = False
         self.pages_fetched = 0
-        self.last_page: Page[T] | None = None
+        self.last_page: ResultPage[T] | None = None
 
-    async def pages(self) -> AsyncIterator[Page[T]]:
+    async def pages(self) -> AsyncIterator[ResultPage[T]]:
         """Yield each page as it arrives."""
         if self._consumed:
             raise RuntimeError("this AsyncPager was already consumed; ask for a new listing")
@@ -102,7 +102,7 @@ class ListPager(AsyncPager[T], Generic[T, L]):
     last page's extras (a sync token) are kept. Iteration and ``.pages()`` are unchanged.
     """
 
-    def __init__(self, fetch: FetchPage[T], build: Callable[[list[T], Page[T] | None], L]):
+    def __init__(self, fetch: FetchPage[T], build: Callable[[list[T], ResultPage[T] | None], L]):
         super().__init__(fetch)
         self._build = build
 

@@ -34,7 +34,7 @@ from .._core.attempt import Attempt
 from .._core.concurrency import run_bounded
 from .._core.errors import APIStatusError, IntegrityError, NotFoundError
 from .._core.executor import finish_then_cancel, undo_shielded
-from .._core.paging import Page
+from .._core.paging import ResultPage
 from .._core.retry import RetryPolicy
 from .._core.secrets import Secret, redact_in_sdk_logs
 from .._core.session import BaseSession
@@ -564,7 +564,7 @@ class S3Client(StorageClient):
 
     async def _list_page(
         self, bucket: str, prefix: str, delimiter: str | None, page_size: int, token: Any
-    ) -> Page[ObjectInfo]:
+    ) -> ResultPage[ObjectInfo]:
         params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": page_size}
         if delimiter:
             params["Delimiter"] = delimiter
@@ -582,7 +582,7 @@ class S3Client(StorageClient):
             items += [ObjectInfo(key=p["Prefix"], is_prefix=True) for p in prefixes]
             items.sort(key=lambda i: i.key.encode())
         nxt = resp.get("NextContinuationToken") if resp.get("IsTruncated") else None
-        return Page(items, nxt, raw=resp)
+        return ResultPage(items, nxt, raw=resp)
 
     async def _delete(self, bucket: str, key: str) -> None:
         await self._call("delete_object", Bucket=bucket, Key=key)
@@ -665,13 +665,13 @@ class S3Client(StorageClient):
         return url
 
     # -- buckets -----------------------------------------------------------------------
-    async def _list_buckets_page(self, token: Any) -> Page[BucketInfo]:
+    async def _list_buckets_page(self, token: Any) -> ResultPage[BucketInfo]:
         resp = await self._call("list_buckets")
         items = [
             BucketInfo(b["Name"], created=b.get("CreationDate"), region=b.get("BucketRegion"))
             for b in resp.get("Buckets", [])
         ]
-        return Page(items, resp.get("ContinuationToken"), raw=resp)
+        return ResultPage(items, resp.get("ContinuationToken"), raw=resp)
 
     async def _create_bucket(self, bucket: str, region: str | None) -> None:
         region = region or self.region_name or self._client.meta.region_name
@@ -700,13 +700,14 @@ class S3Client(StorageClient):
         resp = await self._call("list_multipart_uploads", Bucket=bucket, Prefix=prefix)
         return list(resp.get("Uploads", []))
 
-    # -- the seed's names ------------------------------------------------------------
-    async def upload_data(self, bucket: str, key: str, data: bytes) -> ObjectInfo:
-        """Seed name: store bytes under ``key``."""
-        return await self.put_object(bucket, key, data)
+    # -- the reference's names --------------------------------------------------------
+    async def upload_data(self, bucket: str, key: str, data: bytes) -> bool:
+        """Store ``data`` under ``key``: True (:meth:`put_object` gives the ObjectInfo)."""
+        await self.put_object(bucket, key, data)
+        return True
 
     async def download_data(self, bucket: str, key: str) -> bytes:
-        """Seed name: an object's bytes."""
+        """An object's bytes: :meth:`get_object`."""
         return await self.get_object(bucket, key)
 
 

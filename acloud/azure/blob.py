@@ -50,7 +50,7 @@ from .._core.errors import (
     UnsupportedOperationError,
 )
 from .._core.options import aliased
-from .._core.paging import AsyncPager, Page
+from .._core.paging import AsyncPager, ResultPage
 from .._core.pool import PoolView, closing_responses_on_failure
 from .._core.retry import RetryPolicy
 from .._core.session import BaseSession
@@ -494,7 +494,7 @@ class AzureBlobClient(StorageClient):
     # -- listing, delete, copy -------------------------------------------------------------
     async def _list_page(
         self, bucket: str, prefix: str, delimiter: str | None, page_size: int, token: Any
-    ) -> Page[ObjectInfo]:
+    ) -> ResultPage[ObjectInfo]:
         container = self._container(bucket)
 
         async def fetch() -> tuple[list[ObjectInfo], str | None]:
@@ -523,7 +523,7 @@ class AzureBlobClient(StorageClient):
 
         items, nxt = await self._call("ListBlobs", fetch)
         items.sort(key=lambda i: i.key.encode())
-        return Page(items, nxt)
+        return ResultPage(items, nxt)
 
     async def _delete(self, bucket: str, key: str) -> None:
         blob = self._blob(bucket, key)
@@ -669,7 +669,7 @@ class AzureBlobClient(StorageClient):
         return f"{self._blob(bucket, key).url}?{sas}"
 
     # -- containers --------------------------------------------------------------------
-    async def _list_buckets_page(self, token: Any) -> Page[BucketInfo]:
+    async def _list_buckets_page(self, token: Any) -> ResultPage[BucketInfo]:
         async def fetch() -> tuple[list[BucketInfo], str | None]:
             pages: Any = self.service.list_containers(results_per_page=1000).by_page(
                 continuation_token=token
@@ -679,7 +679,7 @@ class AzureBlobClient(StorageClient):
             return items, pages.continuation_token or None
 
         items, nxt = await self._call("ListContainers", fetch)
-        return Page(items, nxt)
+        return ResultPage(items, nxt)
 
     async def _create_bucket(self, bucket: str, region: str | None) -> None:
         container = self._container(bucket)
@@ -703,23 +703,26 @@ class AzureBlobClient(StorageClient):
         container = self._container(bucket)
         return bool(await self._call("GetContainerProperties", container.exists))
 
-    # -- the seed's names ----------------------------------------------------------------
-    async def upload_blob(self, container_name: str, blob_name: str, file_path: str) -> ObjectInfo:
-        """Seed name: upload the local file ``file_path`` as ``blob_name``."""
+    # -- the reference's names ------------------------------------------------------------
+    async def upload_blob(self, container_name: str, blob_name: str, file_path: str) -> bool:
+        """Upload the local file ``file_path`` as ``blob_name``: True (:meth:`upload_file`)."""
         return await self.upload_file(file_path, container_name, blob_name)
 
-    async def download_blob(
-        self, container_name: str, blob_name: str, file_path: str
-    ) -> ObjectInfo:
-        """Seed name: download a blob to ``file_path`` (it appears only when complete)."""
+    async def download_blob(self, container_name: str, blob_name: str, file_path: str) -> bool:
+        """Download a blob to ``file_path`` (it appears only when complete): True
+        (:meth:`download_file`)."""
         return await self.download_file(container_name, blob_name, file_path)
 
     def list_blobs(self, container_name: str, prefix: str = "") -> AsyncPager[str]:
-        """Seed name: the blob names of a container (``await`` it for a list)."""
+        """The blob names of a container (``await`` it for a list): :meth:`list_objects`."""
         return self.list_objects(container_name, prefix)
 
+    async def get_metadata(self, container_name: str, blob_name: str) -> dict[str, Any]:
+        """A blob's metadata dict: :meth:`StorageClient.get_metadata`."""
+        return await super().get_metadata(container_name, blob_name)
+
     async def ensure_container(self, container_name: str) -> bool:
-        """Seed name: create the container unless it exists; True when this call made it."""
+        """Create the container unless it exists: True once it exists."""
         return await self.ensure_bucket(container_name)
 
 

@@ -13,7 +13,8 @@ from typing import Any, Literal, TypeVar
 
 from .._core.concurrency import poll_until
 from .._core.errors import AcloudError, APIStatusError, ConfigurationError, InvalidResponseError
-from .._core.paging import AsyncPager, ListPager, Page
+from .._core.options import required
+from .._core.paging import AsyncPager, ListPager, ResultPage
 from .._core.ratelimit import Rate, WindowLimiter
 from .._core.rest import RestClient, checked_url, path_segment
 from .._core.retry import RetryPolicy
@@ -204,13 +205,13 @@ class CodaClient(RestClient):
         return await self._request("GET", path, params=params)
 
     def _fetcher(
-        self, path: str, params: Mapping[str, Any], parse: Callable[[Any], Page[Any]]
-    ) -> Callable[[str | None], Awaitable[Page[Any]]]:
+        self, path: str, params: Mapping[str, Any], parse: Callable[[Any], ResultPage[Any]]
+    ) -> Callable[[str | None], Awaitable[ResultPage[Any]]]:
         """Fetch one page of a Coda list: the first with the query, the next ones with
         the page token alone (what Coda's ``nextPageLink`` carries)."""
         query = _query(params)
 
-        async def fetch(token: str | None) -> Page[Any]:
+        async def fetch(token: str | None) -> ResultPage[Any]:
             return parse(await self._get(path, {"pageToken": token} if token else query))
 
         return fetch
@@ -219,11 +220,11 @@ class CodaClient(RestClient):
         """A pager over a Coda list endpoint; ``await`` gives ``list_type`` with every item
         (and the last page's sync token)."""
 
-        def parse(body: Any) -> Page[Any]:
+        def parse(body: Any) -> ResultPage[Any]:
             model: Any = _parse(list_type, body)
-            return Page(items=model.items, next_token=model.next_page_token, raw=model)
+            return ResultPage(items=model.items, next_token=model.next_page_token, raw=model)
 
-        def build(items: list[Any], last: Page[Any] | None) -> L:
+        def build(items: list[Any], last: ResultPage[Any] | None) -> L:
             model: Any = last.raw if last else list_type()
             extra = (
                 {"next_sync_token": model.next_sync_token}
@@ -237,9 +238,9 @@ class CodaClient(RestClient):
     def _raw_pager(self, path: str, params: Mapping[str, Any]) -> AsyncPager[dict[str, Any]]:
         """A pager over a list endpoint whose items stay JSON (analytics)."""
 
-        def parse(body: Any) -> Page[Any]:
+        def parse(body: Any) -> ResultPage[Any]:
             body = _json_object(body)
-            return Page(
+            return ResultPage(
                 items=body.get("items") or [], next_token=body.get("nextPageToken"), raw=body
             )
 
@@ -319,18 +320,17 @@ class CodaClient(RestClient):
         """One doc's metadata."""
         return _parse(Doc, await self._get(_doc(doc_id)))
 
-    async def update_doc(
-        self, doc_id: str, *, title: str | None = None, icon_name: str | None = None
-    ) -> None:
-        """Rename a doc or change its icon."""
-        body = _query({"title": title, "icon_name": icon_name})
+    async def update_doc(self, doc_id: str, **kwargs: Any) -> dict[str, Any]:
+        """Rename a doc or change its icon: ``title``, ``icon_name`` (the spec's
+        ``DocUpdate``). Returns the API's answer."""
+        body = _query(kwargs)
         if not body:
-            raise ValueError("update_doc needs a title or an icon_name")
-        await self._request("PATCH", _doc(doc_id), json=body)
+            raise ValueError("update_doc needs something to change (title, icon_name)")
+        return dict(await self._request("PATCH", _doc(doc_id), json=body) or {})
 
-    async def delete_doc(self, doc_id: str) -> None:
-        """Delete a doc (queued by Coda)."""
-        await self._request("DELETE", _doc(doc_id))
+    async def delete_doc(self, doc_id: str) -> dict[str, Any]:
+        """Delete a doc (queued by Coda). Returns the API's answer."""
+        return dict(await self._request("DELETE", _doc(doc_id)) or {})
 
     # -- publishing -------------------------------------------------------------------
     async def list_categories(self) -> list[dict[str, Any]]:
@@ -421,15 +421,19 @@ class CodaClient(RestClient):
             }
         return await self._mutate("POST", f"{_doc(doc_id)}/pages", body)
 
-    async def get_page(self, doc_id: str, page_id_or_name: str) -> CodaPage:
-        """One page's metadata."""
-        return _parse(CodaPage, await self._get(_page(doc_id, page_id_or_name)))
+    async def get_page(
+        self, doc_id: str, page_id: str | None = None, *, page_id_or_name: str | None = None
+    ) -> CodaPage:
+        """One page's metadata (``page_id``: its id or name)."""
+        page = required("page_id", page_id, "page_id_or_name", page_id_or_name)
+        return _parse(CodaPage, await self._get(_page(doc_id, page)))
 
     async def update_page(
         self,
         doc_id: str,
-        page_id_or_name: str,
+        page_id: str | None = None,
         *,
+        page_id_or_name: str | None = None,
         content: str | None = None,
         content_format: Literal["html", "markdown"] = "html",
         insertion_mode: Literal["append", "replace"] = "append",
@@ -437,6 +441,7 @@ class CodaClient(RestClient):
     ) -> MutationResult:
         """Update a page's ``name``, ``subtitle``, ``icon_name``, ``image_url``,
         ``is_hidden``; ``content`` is appended to (or replaces) its canvas."""
+        page = required("page_id", page_id, "page_id_or_name", page_id_or_name)
         body = _query(kwargs)
         if content is not None:
             _check_format(content_format)
@@ -448,11 +453,14 @@ class CodaClient(RestClient):
             }
         if not body:
             raise ValueError("update_page needs something to change")
-        return await self._mutate("PUT", _page(doc_id, page_id_or_name), body)
+        return await self._mutate("PUT", _page(doc_id, page), body)
 
-    async def delete_page(self, doc_id: str, page_id_or_name: str) -> MutationResult:
+    async def delete_page(
+        self, doc_id: str, page_id: str | None = None, *, page_id_or_name: str | None = None
+    ) -> MutationResult:
         """Delete a page (queued)."""
-        return await self._mutate("DELETE", _page(doc_id, page_id_or_name))
+        page = required("page_id", page_id, "page_id_or_name", page_id_or_name)
+        return await self._mutate("DELETE", _page(doc_id, page))
 
     async def begin_page_export(
         self, doc_id: str, page_id_or_name: str, output_format: str = "html"
@@ -520,17 +528,29 @@ class CodaClient(RestClient):
         return self._pager(f"{_doc(doc_id)}/tables", TableList, params)
 
     async def get_table(
-        self, doc_id: str, table_id_or_name: str, *, use_updated_table_layouts: bool | None = None
+        self,
+        doc_id: str,
+        table_id: str | None = None,
+        *,
+        table_id_or_name: str | None = None,
+        use_updated_table_layouts: bool | None = None,
     ) -> Table:
-        """One table's metadata (with ``row_count``)."""
+        """One table's metadata (with ``row_count``); ``table_id``: its id or name."""
+        table = required("table_id", table_id, "table_id_or_name", table_id_or_name)
         params = {"useUpdatedTableLayouts": use_updated_table_layouts}
-        return _parse(Table, await self._get(_table(doc_id, table_id_or_name), params))
+        return _parse(Table, await self._get(_table(doc_id, table), params))
 
     def list_columns(
-        self, doc_id: str, table_id_or_name: str, **params: Any
+        self,
+        doc_id: str,
+        table_id: str | None = None,
+        *,
+        table_id_or_name: str | None = None,
+        **params: Any,
     ) -> ListPager[Column, ColumnList]:
         """Columns of a table (``visible_only``)."""
-        return self._pager(f"{_table(doc_id, table_id_or_name)}/columns", ColumnList, params)
+        table = required("table_id", table_id, "table_id_or_name", table_id_or_name)
+        return self._pager(f"{_table(doc_id, table)}/columns", ColumnList, params)
 
     async def get_column(
         self, doc_id: str, table_id_or_name: str, column_id_or_name: str
@@ -541,7 +561,12 @@ class CodaClient(RestClient):
 
     # -- rows -------------------------------------------------------------------------
     def list_rows(
-        self, doc_id: str, table_id_or_name: str, **params: Any
+        self,
+        doc_id: str,
+        table_id: str | None = None,
+        *,
+        table_id_or_name: str | None = None,
+        **params: Any,
     ) -> ListPager[Row, RowList]:
         """Rows of a table, page by page: ``query`` (``'c-abc:"x"'``), ``sort_by``,
         ``use_column_names``, ``value_format``, ``visible_only``, ``limit`` (page size),
@@ -550,22 +575,32 @@ class CodaClient(RestClient):
         ``await`` gives a :class:`RowList` whose ``next_sync_token`` lists, when passed
         back as ``sync_token=``, only the rows changed since.
         """
-        return self._pager(f"{_table(doc_id, table_id_or_name)}/rows", RowList, params)
+        table = required("table_id", table_id, "table_id_or_name", table_id_or_name)
+        return self._pager(f"{_table(doc_id, table)}/rows", RowList, params)
 
     async def get_row(
-        self, doc_id: str, table_id_or_name: str, row_id_or_name: str, **params: Any
+        self,
+        doc_id: str,
+        table_id: str | None = None,
+        row_id: str | None = None,
+        *,
+        table_id_or_name: str | None = None,
+        row_id_or_name: str | None = None,
+        **params: Any,
     ) -> Row:
         """One row (``use_column_names``, ``value_format``)."""
-        path = _row(doc_id, table_id_or_name, row_id_or_name)
-        return _parse(Row, await self._get(path, _query(params)))
+        table = required("table_id", table_id, "table_id_or_name", table_id_or_name)
+        row = required("row_id", row_id, "row_id_or_name", row_id_or_name)
+        return _parse(Row, await self._get(_row(doc_id, table, row), _query(params)))
 
     async def insert_rows(
         self,
         doc_id: str,
-        table_id_or_name: str,
-        rows: Iterable[RowEdit | Mapping[str, Any]],
+        table_id: str | None = None,
+        rows: Iterable[RowEdit | Mapping[str, Any]] | None = None,
         key_columns: Sequence[str] | None = None,
         *,
+        table_id_or_name: str | None = None,
         disable_parsing: bool | None = None,
     ) -> InsertRowsResult:
         """Insert (or, with ``key_columns``, upsert) any number of rows, in order.
@@ -580,9 +615,12 @@ class CodaClient(RestClient):
             ValueError: a row is malformed or alone exceeds ``max_request_bytes``.
             CodaPartialInsertError: a request failed after earlier ones were accepted.
         """
+        table = required("table_id", table_id, "table_id_or_name", table_id_or_name)
+        if rows is None:
+            raise TypeError("insert_rows needs rows")
         edits = [RowEdit.of(row) for row in rows]
         keys = list(key_columns or [])
-        path = f"{_table(doc_id, table_id_or_name)}/rows"
+        path = f"{_table(doc_id, table)}/rows"
         params = {"disableParsing": disable_parsing}
         result = InsertRowsResult()
         sent = 0
@@ -649,22 +687,39 @@ class CodaClient(RestClient):
     async def update_row(
         self,
         doc_id: str,
-        table_id_or_name: str,
-        row_id_or_name: str,
-        row: RowEdit | Mapping[str, Any],
+        table_id: str | None = None,
+        row_id: str | None = None,
+        row: RowEdit | Mapping[str, Any] | None = None,
         *,
+        table_id_or_name: str | None = None,
+        row_id_or_name: str | None = None,
         disable_parsing: bool | None = None,
+        **cells: Any,
     ) -> MutationResult:
-        """Change cells of one row (``{column: value}``, ``{"cells": [...]}`` or RowEdit)."""
-        path = _row(doc_id, table_id_or_name, row_id_or_name)
-        body = {"row": RowEdit.of(row).to_json()}
+        """Change cells of one row: ``row`` (``{column: value}``, ``{"cells": [...]}``
+        or RowEdit), or the cells as keyword arguments (``update_row(d, t, r, Status=
+        "Done")``; ``**{"c-abc": 1}`` for column ids)."""
+        table = required("table_id", table_id, "table_id_or_name", table_id_or_name)
+        target = required("row_id", row_id, "row_id_or_name", row_id_or_name)
+        if (row is None) == (not cells):
+            raise TypeError("update_row needs the row's new cells: row= or keyword arguments")
+        body = {"row": RowEdit.of(row if row is not None else cells).to_json()}
+        path = _row(doc_id, table, target)
         return await self._mutate("PUT", path, body, {"disableParsing": disable_parsing})
 
     async def delete_row(
-        self, doc_id: str, table_id_or_name: str, row_id_or_name: str
+        self,
+        doc_id: str,
+        table_id: str | None = None,
+        row_id: str | None = None,
+        *,
+        table_id_or_name: str | None = None,
+        row_id_or_name: str | None = None,
     ) -> MutationResult:
         """Delete one row (queued)."""
-        return await self._mutate("DELETE", _row(doc_id, table_id_or_name, row_id_or_name))
+        table = required("table_id", table_id, "table_id_or_name", table_id_or_name)
+        target = required("row_id", row_id, "row_id_or_name", row_id_or_name)
+        return await self._mutate("DELETE", _row(doc_id, table, target))
 
     async def delete_rows(
         self, doc_id: str, table_id_or_name: str, row_ids: Sequence[str]

@@ -357,16 +357,41 @@ class User(CodaModel):
 
 
 # -- asynchronous mutations ------------------------------------------------------------
-@dataclass
-class MutationResult(CodaModel):
-    """A 202 answer: the edit is queued; ``request_id`` is what :meth:`wait_for_mutation`
-    polls. ``id`` is the created or edited object's id when the API returns one.
+class MutationResult(dict[str, Any]):
+    """A 202 answer: the edit is queued. It is the API's JSON (a dict, as the reference
+    documents these methods' results: ``{"requestId": ..., "id": ...}``), with
+    ``request_id`` (what :meth:`~acloud.coda.CodaClient.wait_for_mutation` polls) and
+    ``id`` (the created or edited object's id, when the API returns one) as attributes.
 
     Both are None for a delete whose answer was lost and whose retry found the object
-    already gone: that first attempt did the work."""
+    already gone: that first attempt did the work.
 
-    request_id: str | None = None
-    id: str | None = None
+    Example:
+        >>> MutationResult.from_json({"requestId": "r-1", "id": "i-2"}).request_id
+        'r-1'
+    """
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> MutationResult:
+        """The result of one API answer (an empty one for a lost, retried delete)."""
+        return cls(data or {})
+
+    @property
+    def request_id(self) -> str | None:
+        """The queued edit's id (``requestId``)."""
+        value = self.get("requestId")
+        return str(value) if value is not None else None
+
+    @property
+    def id(self) -> str | None:
+        """The created or edited object's id."""
+        value = self.get("id")
+        return str(value) if value is not None else None
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The API's JSON (this dict itself)."""
+        return self
 
 
 @dataclass

@@ -1,4 +1,13 @@
-"""The seed's provider-neutral names, async: enums, credentials, resources and client ABCs.
+"""The reference's provider-neutral names (its ``cloud.common``), async: the enums,
+credentials, resources, and the ABCs ``CloudClient``, ``StorageClient``, ``ComputeClient``
+and ``ServerlessClient`` exactly as documented, for code that subclasses them.
+
+``acloud.common.StorageClient`` is the reference's six-method ABC (``upload_file(bucket,
+key, data, content_type)``...). acloud's own stores implement the richer
+:class:`acloud.StorageClient` contract and, each, the methods of its own reference table
+(``S3Client.upload_file(file_path, bucket, object_name)``...): the two documented forms of
+``upload_file`` cannot be one method, so each lives where the reference documents it
+(docs/reference-compat.md).
 
 Example:
     >>> from acloud.common import CloudProvider, CloudResource, ResourceType
@@ -11,13 +20,12 @@ from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._core.client import AsyncClient
 from .._core.secrets import Secret
-from ..storage.base import StorageClient
 
 __all__ = [
     "CloudClient",
@@ -49,6 +57,8 @@ class ResourceType(str, enum.Enum):
     SERVERLESS = "serverless"
     DATABASE = "database"
     NETWORK = "network"
+    CONTAINER = "container"
+    QUEUE = "queue"
     DNS = "dns"
     IDENTITY = "identity"
     ORCHESTRATION = "orchestration"
@@ -98,41 +108,98 @@ class CloudResource:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
-class CloudClient(AsyncClient):
-    """Base of every provider client: an async context manager on a Session."""
+class CloudClient(AsyncClient, abc.ABC):
+    """Base of the provider clients that manage resources: an async context manager on a
+    Session, with the reference's four resource methods."""
+
+    @abc.abstractmethod
+    async def list_resources(
+        self, resource_type: ResourceType | None = None
+    ) -> list[CloudResource]:
+        """The resources of ``resource_type`` (every kind this client manages when None)."""
+
+    @abc.abstractmethod
+    async def get_resource(self, resource_id: str) -> CloudResource | None:
+        """One resource, or None when it does not exist."""
+
+    @abc.abstractmethod
+    async def create_resource(
+        self, name: str, resource_type: ResourceType, config: Mapping[str, Any]
+    ) -> CloudResource:
+        """Create a resource named ``name`` of ``resource_type`` from ``config``."""
+
+    @abc.abstractmethod
+    async def delete_resource(self, resource_id: str) -> bool:
+        """Delete a resource: True (failures raise typed errors)."""
+
+
+class StorageClient(abc.ABC):
+    """The reference's object storage ABC, exactly as documented (async), for code that
+    implements it. acloud's stores implement :class:`acloud.StorageClient` instead."""
+
+    @abc.abstractmethod
+    async def list_buckets(self) -> list[str]:
+        """The names of the buckets."""
+
+    @abc.abstractmethod
+    async def create_bucket(self, name: str) -> bool:
+        """Create a bucket: True."""
+
+    @abc.abstractmethod
+    async def upload_file(
+        self, bucket: str, key: str, data: bytes, content_type: str | None = None
+    ) -> str:
+        """Store ``data`` under ``key``; returns the key (or the object's URL)."""
+
+    @abc.abstractmethod
+    async def download_file(self, bucket: str, key: str) -> bytes:
+        """An object's bytes."""
+
+    @abc.abstractmethod
+    async def delete_file(self, bucket: str, key: str) -> bool:
+        """Delete an object: True."""
+
+    @abc.abstractmethod
+    async def generate_presigned_url(self, bucket: str, key: str, expires_in: int = 3600) -> str:
+        """A URL granting access to one object for ``expires_in`` seconds."""
 
 
 class ComputeClient(CloudClient, abc.ABC):
-    """Virtual machines: the seed's compute contract, async."""
+    """Virtual machines: the reference's compute contract, async."""
 
     @abc.abstractmethod
-    async def list_instances(self) -> list[dict[str, Any]]:
-        """Every instance, as plain dicts."""
+    def list_instances(self) -> Awaitable[list[dict[str, Any]]]:
+        """Every instance, as plain dicts (an ``async def``, or an awaitable pager)."""
 
     @abc.abstractmethod
-    async def get_instance(self, instance_id: str) -> dict[str, Any] | None:
-        """One instance, or None when it does not exist."""
+    async def start_instance(self, instance_id: str) -> bool:
+        """Start a stopped instance: True."""
 
     @abc.abstractmethod
-    async def start_instance(self, instance_id: str) -> None:
-        """Start a stopped instance."""
+    async def stop_instance(self, instance_id: str) -> bool:
+        """Stop a running instance: True."""
 
     @abc.abstractmethod
-    async def stop_instance(self, instance_id: str) -> None:
-        """Stop a running instance."""
-
-    @abc.abstractmethod
-    async def delete_instance(self, instance_id: str) -> None:
-        """Delete an instance."""
+    async def create_instance(
+        self, name: str, instance_type: str, image_id: str, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Create an instance of ``instance_type`` (a flavor) from ``image_id``."""
 
 
 class ServerlessClient(CloudClient, abc.ABC):
-    """Functions as a service: the seed's serverless contract, async."""
+    """Functions as a service: the reference's serverless contract, async. No provider
+    acloud speaks to offers it yet: subclass it to implement one."""
 
     @abc.abstractmethod
     async def list_functions(self) -> list[dict[str, Any]]:
         """Every function, as plain dicts."""
 
     @abc.abstractmethod
-    async def invoke_function(self, name: str, payload: Mapping[str, Any] | None = None) -> Any:
-        """Invoke a function and return its result."""
+    async def invoke_function(self, function_name: str, payload: Mapping[str, Any]) -> Any:
+        """Invoke a function with ``payload`` and return its result."""
+
+    @abc.abstractmethod
+    async def create_function(
+        self, name: str, runtime: str, handler: str, code_path: str, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Create a function from the code at ``code_path``."""

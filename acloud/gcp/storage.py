@@ -52,7 +52,7 @@ from .._core.errors import (
 )
 from .._core.executor import undo_shielded
 from .._core.options import aliased
-from .._core.paging import AsyncPager, Page
+from .._core.paging import AsyncPager, ResultPage
 from .._core.rest import RestClient, path_segment
 from .._core.retry import RetryPolicy
 from .._core.session import BaseSession
@@ -612,7 +612,7 @@ class GCSClient(StorageClient, RestClient):
     # -- listing, delete, copy -------------------------------------------------------------
     async def _list_page(
         self, bucket: str, prefix: str, delimiter: str | None, page_size: int, token: Any
-    ) -> Page[ObjectInfo]:
+    ) -> ResultPage[ObjectInfo]:
         params = {
             "prefix": prefix or None,
             "delimiter": delimiter,
@@ -623,15 +623,15 @@ class GCSClient(StorageClient, RestClient):
         items = [_info(item) for item in body.get("items") or []]
         items += [ObjectInfo(key=p, is_prefix=True) for p in body.get("prefixes") or []]
         items.sort(key=lambda i: i.key.encode())
-        return Page(items, body.get("nextPageToken") or None, raw=body)
+        return ResultPage(items, body.get("nextPageToken") or None, raw=body)
 
     async def delete_object(
         self, bucket: str, key: str, *, if_generation_match: int | None = None
-    ) -> None:
+    ) -> bool:
         """:meth:`StorageClient.delete_object`; with ``if_generation_match``, only that
         generation is deleted (PreconditionFailedError if another one is live)."""
         with _generation(if_generation_match):
-            await super().delete_object(bucket, key)
+            return await super().delete_object(bucket, key)
 
     async def _delete(self, bucket: str, key: str) -> None:
         generation = _GENERATION_MATCH.get()
@@ -705,14 +705,14 @@ class GCSClient(StorageClient, RestClient):
             )
         return self.project
 
-    async def _list_buckets_page(self, token: Any) -> Page[BucketInfo]:
+    async def _list_buckets_page(self, token: Any) -> ResultPage[BucketInfo]:
         params = {"project": self._project(), "pageToken": token}
         body = await self._request("GET", "/storage/v1/b", params=params) or {}
         items = [
             BucketInfo(b["name"], created=_time(b.get("timeCreated")), region=b.get("location"))
             for b in body.get("items") or []
         ]
-        return Page(items, body.get("nextPageToken") or None, raw=body)
+        return ResultPage(items, body.get("nextPageToken") or None, raw=body)
 
     async def _create_bucket(self, bucket: str, region: str | None) -> None:
         await self._request(
@@ -732,25 +732,31 @@ class GCSClient(StorageClient, RestClient):
             return False
         return True
 
-    # -- the seed's names ----------------------------------------------------------------
+    # -- the reference's names ------------------------------------------------------------
     async def upload_blob(
         self, bucket_name: str, source_file_name: str, destination_blob_name: str
-    ) -> ObjectInfo:
-        """Seed name: upload a local file as ``destination_blob_name``."""
+    ) -> bool:
+        """Upload the local file ``source_file_name`` as ``destination_blob_name``: True
+        (:meth:`upload_file`)."""
         return await self.upload_file(source_file_name, bucket_name, destination_blob_name)
 
     async def download_blob(
         self, bucket_name: str, source_blob_name: str, destination_file_name: str
-    ) -> ObjectInfo:
-        """Seed name: download a blob to a local file (it appears only when complete)."""
+    ) -> bool:
+        """Download a blob to a local file (it appears only when complete): True
+        (:meth:`download_file`)."""
         return await self.download_file(bucket_name, source_blob_name, destination_file_name)
 
     def list_blobs(self, bucket_name: str, prefix: str = "") -> AsyncPager[str]:
-        """Seed name: the blob names of a bucket (``await`` it for a list)."""
+        """The blob names of a bucket (``await`` it for a list): :meth:`list_objects`."""
         return self.list_objects(bucket_name, prefix)
 
+    async def get_metadata(self, bucket_name: str, blob_name: str) -> dict[str, Any]:
+        """A blob's metadata dict: :meth:`StorageClient.get_metadata`."""
+        return await super().get_metadata(bucket_name, blob_name)
+
     async def ensure_bucket(self, bucket_name: str, location: str | None = "US") -> bool:
-        """Create the bucket in ``location`` unless it exists; True when this call made it."""
+        """Create the bucket in ``location`` unless it exists: True once it exists."""
         return await super().ensure_bucket(bucket_name, location)
 
 

@@ -2,9 +2,9 @@
 compute, volumes, network, identity, DNS, Heat and metering.
 
 Every method is async and runs openstacksdk in the Session's thread pool. ``get_*``
-returns None when the resource does not exist; every other failure is a typed acloud
-error. Results are plain dicts; ``list_*`` return :class:`~acloud.AsyncPager` objects that
-pull openstacksdk's generators a page at a time.
+returns None when the resource does not exist; an action returns True; every failure is a
+typed acloud error. Results are plain dicts; ``list_*`` return :class:`~acloud.AsyncPager`
+objects that pull openstacksdk's generators a page at a time (``await`` one for a list).
 
 Example:
     >>> async def main():                                          # doctest: +SKIP
@@ -19,7 +19,9 @@ import datetime as _dt
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+from .._core.options import aliased, required
 from .._core.paging import AsyncPager
+from ..common import ComputeClient, ResourceType
 from .openstack import OpenStackClient, plain
 
 __all__ = [
@@ -35,8 +37,13 @@ __all__ = [
 Listing = AsyncPager[dict[str, Any]]
 
 
-class InfomaniakComputeClient(OpenStackClient):
-    """Instances (Nova), flavors, images (Glance) and key pairs."""
+class InfomaniakComputeClient(OpenStackClient, ComputeClient):
+    """Instances (Nova), flavors, images (Glance) and key pairs. The instance methods take
+    the reference's ``server_id`` (or ``instance_id``, the name of
+    :class:`~acloud.common.ComputeClient`'s contract)."""
+
+    resource_type = ResourceType.COMPUTE
+    resource_methods = ("list_instances", "get_instance", "create_instance", "delete_instance")
 
     def list_instances(self, **filters: Any) -> Listing:
         """Instances, with details (filters as Nova's: ``name``, ``status``...). Nova is
@@ -45,26 +52,35 @@ class InfomaniakComputeClient(OpenStackClient):
         filters.setdefault("limit", self.page_size)
         return self._pager(lambda c, **f: c.compute.servers(details=True, **f), **filters)
 
-    async def get_instance(self, server_id: str) -> dict[str, Any] | None:
+    async def get_instance(
+        self, server_id: str | None = None, *, instance_id: str | None = None
+    ) -> dict[str, Any] | None:
         """One instance, or None."""
-        return await self._get_or_none(lambda c: c.compute.get_server(server_id))
+        server = required("server_id", server_id, "instance_id", instance_id)
+        return await self._get_or_none(lambda c: c.compute.get_server(server))
 
-    async def create_instance(
+    async def create_instance(  # type: ignore[override]  # both references' names bind
         self,
         name: str,
-        flavor: str,
-        image: str,
+        flavor: str | None = None,
+        image: str | None = None,
         network: str | None = None,
         *,
         key_name: str | None = None,
         security_groups: Sequence[str] | None = None,
         user_data: str | None = None,
+        instance_type: str | None = None,
+        image_id: str | None = None,
         **options: Any,
     ) -> dict[str, Any]:
         """Boot an instance from ``image`` (id) with ``flavor`` (id) on ``network`` (id).
+        ``instance_type`` and ``image_id`` (:class:`~acloud.common.ComputeClient`'s words)
+        are aliases of ``flavor`` and ``image``.
 
         Returns at once (status ``BUILD``): :meth:`wait_for_instance` waits for ``ACTIVE``.
         """
+        flavor = aliased("flavor", flavor, "instance_type", instance_type, None)
+        image = aliased("image", image, "image_id", image_id, None)
         if not name or not flavor or not image:
             raise ValueError("create_instance needs a name, a flavor and an image")
         attrs: dict[str, Any] = {"name": name, "flavor_id": flavor, "image_id": image, **options}
@@ -78,25 +94,43 @@ class InfomaniakComputeClient(OpenStackClient):
             attrs["user_data"] = user_data
         return await self._dict(lambda c: c.compute.create_server(**attrs))
 
-    async def start_instance(self, server_id: str) -> None:
-        """Start a stopped instance."""
-        await self._call(lambda c: c.compute.start_server(server_id))
+    async def start_instance(  # type: ignore[override]  # server_id or instance_id
+        self, server_id: str | None = None, *, instance_id: str | None = None
+    ) -> bool:
+        """Start a stopped instance: True."""
+        server = required("server_id", server_id, "instance_id", instance_id)
+        await self._call(lambda c: c.compute.start_server(server))
+        return True
 
-    async def stop_instance(self, server_id: str) -> None:
-        """Stop (shut off) an instance."""
-        await self._call(lambda c: c.compute.stop_server(server_id))
+    async def stop_instance(  # type: ignore[override]  # server_id or instance_id
+        self, server_id: str | None = None, *, instance_id: str | None = None
+    ) -> bool:
+        """Stop (shut off) an instance: True."""
+        server = required("server_id", server_id, "instance_id", instance_id)
+        await self._call(lambda c: c.compute.stop_server(server))
+        return True
 
     async def reboot_instance(
-        self, server_id: str, reboot_type: Literal["SOFT", "HARD"] = "SOFT"
-    ) -> None:
-        """Reboot an instance (``SOFT`` or ``HARD``)."""
+        self,
+        server_id: str | None = None,
+        reboot_type: Literal["SOFT", "HARD"] = "SOFT",
+        *,
+        instance_id: str | None = None,
+    ) -> bool:
+        """Reboot an instance (``SOFT`` or ``HARD``): True."""
+        server = required("server_id", server_id, "instance_id", instance_id)
         if reboot_type not in ("SOFT", "HARD"):
             raise ValueError("reboot_type must be 'SOFT' or 'HARD'")
-        await self._call(lambda c: c.compute.reboot_server(server_id, reboot_type))
+        await self._call(lambda c: c.compute.reboot_server(server, reboot_type))
+        return True
 
-    async def delete_instance(self, server_id: str) -> None:
-        """Delete an instance."""
-        await self._call(lambda c: c.compute.delete_server(server_id, ignore_missing=False))
+    async def delete_instance(
+        self, server_id: str | None = None, *, instance_id: str | None = None
+    ) -> bool:
+        """Delete an instance: True."""
+        server = required("server_id", server_id, "instance_id", instance_id)
+        await self._call(lambda c: c.compute.delete_server(server, ignore_missing=False))
+        return True
 
     async def wait_for_instance(
         self,
@@ -137,6 +171,9 @@ class InfomaniakComputeClient(OpenStackClient):
 class InfomaniakVolumeClient(OpenStackClient):
     """Block storage (Cinder v3): volumes, snapshots, backups, attachments."""
 
+    resource_type = ResourceType.STORAGE
+    resource_methods = ("list_volumes", "get_volume", "create_volume", "delete_volume")
+
     def list_volumes(self, **filters: Any) -> Listing:
         """Volumes, with details (``page_size`` per request to Cinder)."""
         filters.setdefault("limit", self.page_size)
@@ -156,30 +193,35 @@ class InfomaniakVolumeClient(OpenStackClient):
         attrs = {k: v for k, v in attrs.items() if v is not None}
         return await self._dict(lambda c: c.block_storage.create_volume(**attrs))
 
-    async def delete_volume(self, volume_id: str) -> None:
-        """Delete a volume (it must be detached)."""
+    async def delete_volume(self, volume_id: str) -> bool:
+        """Delete a volume (it must be detached): True."""
         await self._call(lambda c: c.block_storage.delete_volume(volume_id, ignore_missing=False))
+        return True
 
-    async def extend_volume(self, volume_id: str, new_size: int) -> None:
-        """Grow a volume to ``new_size`` GiB."""
+    async def extend_volume(self, volume_id: str, new_size: int) -> bool:
+        """Grow a volume to ``new_size`` GiB: True."""
         if not isinstance(new_size, int) or isinstance(new_size, bool) or new_size < 1:
             raise ValueError("new_size must be a whole number of GiB")
         await self._call(lambda c: c.block_storage.extend_volume(volume_id, new_size))
+        return True
 
     async def attach_volume(
-        self, server_id: str, volume_id: str, device: str | None = None
-    ) -> dict[str, Any]:
-        """Attach a volume to an instance."""
+        self, volume_id: str, server_id: str, device: str | None = None
+    ) -> bool:
+        """Attach the volume ``volume_id`` to the instance ``server_id`` (the reference's
+        order: the volume first): True."""
         extra = {"device": device} if device else {}
-        return await self._dict(
+        await self._call(
             lambda c: c.compute.create_volume_attachment(server_id, volume_id, **extra)
         )
+        return True
 
-    async def detach_volume(self, server_id: str, volume_id: str) -> None:
-        """Detach a volume from an instance."""
+    async def detach_volume(self, volume_id: str, server_id: str) -> bool:
+        """Detach the volume ``volume_id`` from the instance ``server_id``: True."""
         await self._call(
             lambda c: c.compute.delete_volume_attachment(server_id, volume_id, ignore_missing=False)
         )
+        return True
 
     def list_snapshots(self, **filters: Any) -> Listing:
         """Volume snapshots."""
@@ -193,6 +235,9 @@ class InfomaniakVolumeClient(OpenStackClient):
 class InfomaniakNetworkClient(OpenStackClient):
     """Networking (Neutron) and load balancers (Octavia)."""
 
+    resource_type = ResourceType.NETWORK
+    resource_methods = ("list_networks", "get_network", "create_network", "delete_network")
+
     def list_networks(self, **filters: Any) -> Listing:
         """Networks."""
         return self._pager(lambda c, **f: c.network.networks(**f), **filters)
@@ -203,9 +248,14 @@ class InfomaniakNetworkClient(OpenStackClient):
             raise ValueError("a network needs a name")
         return await self._dict(lambda c: c.network.create_network(name=name, **options))
 
-    async def delete_network(self, network_id: str) -> None:
-        """Delete a network."""
+    async def get_network(self, network_id: str) -> dict[str, Any] | None:
+        """One network, or None."""
+        return await self._get_or_none(lambda c: c.network.get_network(network_id))
+
+    async def delete_network(self, network_id: str) -> bool:
+        """Delete a network: True."""
         await self._call(lambda c: c.network.delete_network(network_id, ignore_missing=False))
+        return True
 
     def list_routers(self, **filters: Any) -> Listing:
         """Routers."""
@@ -281,14 +331,15 @@ class InfomaniakIdentityClient(OpenStackClient):
 
         return await self._call(create)
 
-    async def delete_ec2_credentials(self, access_key: str) -> None:
-        """Delete EC2-style credentials by their access key."""
+    async def delete_ec2_credentials(self, cred_id: str) -> bool:
+        """Delete EC2-style credentials by their id (their access key): True."""
 
         def delete(c: Any) -> None:
-            path = f"/users/{c.current_user_id}/credentials/OS-EC2/{access_key}"
+            path = f"/users/{c.current_user_id}/credentials/OS-EC2/{cred_id}"
             _raise_for(c.identity.delete(path))
 
         await self._call(delete)
+        return True
 
 
 def _raise_for(resp: Any) -> None:
@@ -300,6 +351,9 @@ def _raise_for(resp: Any) -> None:
 
 class InfomaniakDNSClient(OpenStackClient):
     """DNS (Designate): zones and record sets."""
+
+    resource_type = ResourceType.DNS
+    resource_methods = ("list_zones", "get_zone", "create_zone", "delete_zone")
 
     def list_zones(self, **filters: Any) -> Listing:
         """DNS zones."""
@@ -318,9 +372,14 @@ class InfomaniakDNSClient(OpenStackClient):
             attrs["ttl"] = ttl
         return await self._dict(lambda c: c.dns.create_zone(**attrs))
 
-    async def delete_zone(self, zone_id: str) -> None:
-        """Delete a zone and its records."""
+    async def get_zone(self, zone_id: str) -> dict[str, Any] | None:
+        """One zone, or None."""
+        return await self._get_or_none(lambda c: c.dns.get_zone(zone_id))
+
+    async def delete_zone(self, zone_id: str) -> bool:
+        """Delete a zone and its records: True."""
         await self._call(lambda c: c.dns.delete_zone(zone_id, ignore_missing=False))
+        return True
 
     def list_records(self, zone_id: str, **filters: Any) -> Listing:
         """Record sets of a zone."""
@@ -346,22 +405,26 @@ class InfomaniakDNSClient(OpenStackClient):
             attrs["description"] = description
         return await self._dict(lambda c: c.dns.create_recordset(zone_id, **attrs))
 
-    async def delete_record(self, zone_id: str, record_id: str) -> None:
-        """Delete a record set."""
+    async def delete_record(self, zone_id: str, record_id: str) -> bool:
+        """Delete a record set: True."""
         await self._call(lambda c: c.dns.delete_recordset(record_id, zone_id, ignore_missing=False))
+        return True
 
 
 class InfomaniakHeatClient(OpenStackClient):
     """Orchestration (Heat): stacks from templates."""
 
+    resource_type = ResourceType.ORCHESTRATION
+    resource_methods = ("list_stacks", "get_stack", "create_stack", "delete_stack")
+
     def list_stacks(self, **filters: Any) -> Listing:
         """Stacks."""
         return self._pager(lambda c, **f: c.orchestration.stacks(**f), **filters)
 
-    async def get_stack(self, stack: str) -> dict[str, Any] | None:
-        """One stack (by name or id), or None."""
+    async def get_stack(self, stack_id: str) -> dict[str, Any] | None:
+        """One stack (by id or name), or None."""
         return await self._get_or_none(
-            lambda c: c.orchestration.find_stack(stack, ignore_missing=False)
+            lambda c: c.orchestration.find_stack(stack_id, ignore_missing=False)
         )
 
     async def create_stack(
@@ -382,20 +445,21 @@ class InfomaniakHeatClient(OpenStackClient):
             attrs["timeout_mins"] = timeout_mins
         return await self._dict(lambda c: c.orchestration.create_stack(**attrs))
 
-    async def delete_stack(self, stack: str) -> None:
-        """Delete a stack (by name or id)."""
+    async def delete_stack(self, stack_id: str) -> bool:
+        """Delete a stack (by id or name): True."""
 
         def delete(c: Any) -> None:
-            found = c.orchestration.find_stack(stack, ignore_missing=False)
+            found = c.orchestration.find_stack(stack_id, ignore_missing=False)
             c.orchestration.delete_stack(found, ignore_missing=False)
 
         await self._call(delete)
+        return True
 
-    def list_stack_resources(self, stack: str) -> Listing:
-        """The resources a stack created."""
+    def list_stack_resources(self, stack_id: str) -> Listing:
+        """The resources a stack (by id or name) created."""
         return self._pager(
             lambda c: c.orchestration.resources(
-                c.orchestration.find_stack(stack, ignore_missing=False)
+                c.orchestration.find_stack(stack_id, ignore_missing=False)
             )
         )
 

@@ -35,7 +35,7 @@ from .._core.errors import (
     UnsupportedOperationError,
     ValidationError,
 )
-from .._core.paging import AsyncPager, Page
+from .._core.paging import AsyncPager, ResultPage
 from .._core.ratelimit import Rate, WindowLimiter
 from .._core.rest import RestClient, checked_url, path_segment
 from .._core.retry import RetryPolicy
@@ -222,7 +222,7 @@ class InfomaniakNewsletterClient(RestClient):
         query = _query(params)
         query.setdefault("per_page", 100)
 
-        async def fetch(page: int | None) -> Page[dict[str, Any]]:
+        async def fetch(page: int | None) -> ResultPage[dict[str, Any]]:
             number = page or 1
             body = await self._request(method, path, params={**query, "page": number}, json=json)
             items = body.get("data") or []
@@ -230,7 +230,7 @@ class InfomaniakNewsletterClient(RestClient):
                 raise InvalidResponseError(f"{path}: data is not a list", provider=self.provider)
             pages = body.get("pages")
             more = number < pages if isinstance(pages, int) else len(items) >= query["per_page"]
-            return Page(items=items, next_token=number + 1 if more else None, raw=body)
+            return ResultPage(items=items, next_token=number + 1 if more else None, raw=body)
 
         return AsyncPager(fetch)
 
@@ -289,38 +289,42 @@ class InfomaniakNewsletterClient(RestClient):
         path = _seg("campaigns", campaign_id)
         return await self._data("PUT", path, json=body)  # type: ignore[no-any-return]
 
-    async def delete_campaign(self, campaign_id: int) -> None:
-        """Delete a campaign."""
+    async def delete_campaign(self, campaign_id: int) -> bool:
+        """Delete a campaign: True."""
         await self._request("DELETE", _seg("campaigns", campaign_id))
+        return True
 
     async def duplicate_campaign(self, campaign_id: int) -> dict[str, Any]:
         """A copy of a campaign, as a new draft."""
         path = _seg("campaigns", campaign_id) + "/duplicate"
         return await self._data("POST", path)  # type: ignore[no-any-return]
 
-    async def send_test(self, campaign_id: int, email: str) -> None:
-        """Send a test of the campaign to one address."""
+    async def send_test(self, campaign_id: int, email: str) -> bool:
+        """Send a test of the campaign to one address: True."""
         if "@" not in email:
             raise ValueError(f"send_test needs an email address, not {email!r}")
         await self._request("POST", _seg("campaigns", campaign_id) + "/test", json={"email": email})
+        return True
 
-    async def schedule_campaign(self, campaign_id: int, send_at: _dt.datetime) -> None:
-        """Schedule the campaign for ``send_at`` (a timezone-aware datetime)."""
+    async def schedule_campaign(self, campaign_id: int, send_at: _dt.datetime) -> bool:
+        """Schedule the campaign for ``send_at`` (a timezone-aware datetime): True."""
         if not isinstance(send_at, _dt.datetime) or send_at.tzinfo is None:
             raise ValueError(
                 "send_at must be a timezone-aware datetime (naive times are ambiguous)"
             )
         body = {"started_at": int(send_at.timestamp())}
         await self._request("PUT", _seg("campaigns", campaign_id) + "/schedule", json=body)
+        return True
 
-    async def unschedule_campaign(self, campaign_id: int) -> None:
-        """Cancel a scheduled campaign (``/cancel``)."""
+    async def unschedule_campaign(self, campaign_id: int) -> bool:
+        """Cancel a scheduled campaign (``/cancel``): True."""
         await self._request("PUT", _seg("campaigns", campaign_id) + "/cancel")
+        return True
 
-    async def send_campaign(self, campaign_id: int) -> None:
-        """Send the campaign now. The API has no "send" endpoint: this schedules it for the
-        current time, which is how the API starts a sending."""
-        await self.schedule_campaign(campaign_id, _dt.datetime.now(_dt.timezone.utc))
+    async def send_campaign(self, campaign_id: int) -> bool:
+        """Send the campaign now: True. The API has no "send" endpoint: this schedules it
+        for the current time, which is how the API starts a sending."""
+        return await self.schedule_campaign(campaign_id, _dt.datetime.now(_dt.timezone.utc))
 
     async def get_campaign_statistics(self, campaign_id: int) -> dict[str, Any]:
         """The campaign's statistics (sent, opens, clicks, rates...)."""
@@ -346,16 +350,18 @@ class InfomaniakNewsletterClient(RestClient):
             raise ValueError("a mailing list needs a name")
         return await self._data("POST", "/groups", json={"name": name})  # type: ignore[no-any-return]
 
-    async def update_mailing_list(self, list_id: int, name: str) -> dict[str, Any]:
-        """Rename a mailing list."""
-        if not name:
-            raise ValueError("a mailing list needs a name")
+    async def update_mailing_list(self, list_id: int, **kwargs: Any) -> dict[str, Any]:
+        """Change a mailing list: ``name`` (the API's ``GroupRequest``)."""
+        body = _query(kwargs)
+        if not body or ("name" in kwargs and not kwargs["name"]):
+            raise ValueError("update_mailing_list needs something to change (a name)")
         path = _seg("groups", list_id)
-        return await self._data("PUT", path, json={"name": name})  # type: ignore[no-any-return]
+        return await self._data("PUT", path, json=body)  # type: ignore[no-any-return]
 
-    async def delete_mailing_list(self, list_id: int) -> None:
-        """Delete a mailing list (its subscribers stay)."""
+    async def delete_mailing_list(self, list_id: int) -> bool:
+        """Delete a mailing list (its subscribers stay): True."""
         await self._request("DELETE", _seg("groups", list_id))
+        return True
 
     def get_list_contacts(self, list_id: int, **filters: Any) -> AsyncPager[dict[str, Any]]:
         """Subscribers of one mailing list."""
@@ -396,7 +402,7 @@ class InfomaniakNewsletterClient(RestClient):
         }
         return await self._data("POST", "/subscribers/import", json=body)
 
-    async def manage_contact(self, list_id: int, contact_id: int, action: Action) -> None:
+    async def manage_contact(self, list_id: int, contact_id: int, action: Action) -> bool:
         """``assign``/``unassign`` adds or removes a subscriber to/from a list.
         ``subscribe`` makes it active and assigns it; ``unsubscribe`` unsubscribes it
         (a subscriber's status is per newsletter domain, not per list: use ``unassign``
@@ -409,11 +415,12 @@ class InfomaniakNewsletterClient(RestClient):
         group = _seg("groups", list_id) + "/subscribers"
         if action == "unsubscribe":
             await self.update_contact(contact_id, status="unsubscribed")
-            return
+            return True
         if action == "subscribe":
             await self.update_contact(contact_id, status="active")
         verb = "unassign" if action == "unassign" else "assign"
         await self._request("POST", f"{group}/{verb}", json=members)
+        return True
 
     # -- contacts (subscribers) -------------------------------------------------------
     def list_contacts(self, **filters: Any) -> AsyncPager[dict[str, Any]]:
@@ -445,8 +452,13 @@ class InfomaniakNewsletterClient(RestClient):
         fields: Mapping[str, Any] | None = None,
         groups: Sequence[int | str] | None = None,
         status: Literal["active", "unsubscribed"] | None = None,
+        **kwargs: Any,
     ) -> dict[str, Any]:
-        """Change a subscriber's fields, groups or status (``active``/``unsubscribed``)."""
+        """Change a subscriber's ``fields``, ``groups`` or ``status`` (``active``/
+        ``unsubscribed``); other keyword arguments are field values
+        (``update_contact(c, firstname="Ann")``)."""
+        if kwargs:
+            fields = {**(fields or {}), **kwargs}
         if status not in (None, "active", "unsubscribed"):
             raise ValueError("status must be 'active' or 'unsubscribed'")
         body = _query({"fields": fields, "groups": _strs(groups), "status": status})
@@ -455,9 +467,10 @@ class InfomaniakNewsletterClient(RestClient):
         path = _seg("subscribers", contact_id)
         return await self._data("PUT", path, json=body)  # type: ignore[no-any-return]
 
-    async def delete_contact(self, contact_id: int) -> None:
-        """Delete a subscriber."""
+    async def delete_contact(self, contact_id: int) -> bool:
+        """Delete a subscriber: True."""
         await self._request("DELETE", _seg("subscribers", contact_id))
+        return True
 
     async def forget_contact(self, contact_id: int) -> None:
         """Erase a subscriber and its data for good (GDPR right to be forgotten)."""

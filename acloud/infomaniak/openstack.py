@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from .._core.client import AsyncClient
 from .._core.concurrency import poll_until
 from .._core.errors import (
     AcloudError,
@@ -35,15 +34,17 @@ from .._core.errors import (
     NotFoundError,
     TimeoutError,
     TransportError,
+    UnsupportedOperationError,
     error_for_status,
     translated_by,
 )
 from .._core.extras import require
-from .._core.paging import AsyncPager, Page
+from .._core.paging import AsyncPager, ResultPage
 from .._core.rest import checked_url
 from .._core.retry import RetryPolicy
 from .._core.secrets import Secret
 from .._core.session import BaseSession
+from ..common import CloudClient, CloudProvider, CloudResource, ResourceType
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -255,9 +256,13 @@ def plain(resource: Any) -> dict[str, Any]:
     return data
 
 
-class OpenStackClient(AsyncClient):
+class OpenStackClient(CloudClient):
     """Base of the Infomaniak OpenStack clients: one authenticated Connection per client,
     every call in the Session's thread pool, errors translated, lists paged lazily.
+
+    As a :class:`~acloud.common.CloudClient`, each client manages one kind of resource
+    (:attr:`resource_type`: instances, volumes, networks, DNS zones, stacks) through
+    ``list_resources``, ``get_resource``, ``create_resource`` and ``delete_resource``.
 
     Args:
         credentials: how to authenticate (``InfomaniakCredentials.from_env()`` when None).
@@ -272,6 +277,10 @@ class OpenStackClient(AsyncClient):
 
     provider = "openstack"
     default_service: ClassVar[str] = ""
+    #: the kind of resource the CloudClient methods manage (None: none)
+    resource_type: ClassVar[ResourceType | None] = None
+    #: this client's methods that list, get, create and delete that kind of resource
+    resource_methods: ClassVar[tuple[str, str, str, str]] = ("", "", "", "")
 
     def __init__(
         self,
@@ -305,6 +314,62 @@ class OpenStackClient(AsyncClient):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.credentials!r}>"
+
+    # -- CloudClient ---------------------------------------------------------------------
+    def _cloud_resource(self, item: Mapping[str, Any]) -> CloudResource:
+        assert self.resource_type is not None
+        return CloudResource(
+            id=str(item.get("id", "")),
+            name=str(item.get("name") or ""),
+            provider=CloudProvider.INFOMANIAK,
+            resource_type=self.resource_type,
+            region=self.credentials.region,
+            status=item.get("status") or item.get("stack_status"),
+            metadata=dict(item),
+        )
+
+    def _serves(self, resource_type: ResourceType | str | None) -> bool:
+        if self.resource_type is None:
+            return False
+        return resource_type is None or ResourceType(resource_type) is self.resource_type
+
+    async def list_resources(
+        self, resource_type: ResourceType | None = None
+    ) -> list[CloudResource]:
+        """The resources this client manages (its :attr:`resource_type`; another type
+        gives an empty list), as :class:`~acloud.common.CloudResource`."""
+        if not self._serves(resource_type):
+            return []
+        items = await getattr(self, self.resource_methods[0])()
+        return [self._cloud_resource(item) for item in items]
+
+    async def get_resource(self, resource_id: str) -> CloudResource | None:
+        """One resource of this client's type, or None."""
+        if self.resource_type is None:
+            return None
+        item = await getattr(self, self.resource_methods[1])(resource_id)
+        return None if item is None else self._cloud_resource(item)
+
+    async def create_resource(
+        self, name: str, resource_type: ResourceType, config: Mapping[str, Any]
+    ) -> CloudResource:
+        """Create a resource of this client's type: ``config`` holds the arguments of its
+        create method (a flavor and image for an instance, a ``size`` for a volume...).
+        Another type is an UnsupportedOperationError."""
+        if resource_type is None or not self._serves(resource_type):
+            raise UnsupportedOperationError(
+                f"{type(self).__name__} creates {self.resource_type or 'no resources'}, "
+                f"not {resource_type}"
+            )
+        item = await getattr(self, self.resource_methods[2])(name=name, **dict(config))
+        return self._cloud_resource(item)
+
+    async def delete_resource(self, resource_id: str) -> bool:
+        """Delete a resource of this client's type: True."""
+        if self.resource_type is None:
+            raise UnsupportedOperationError(f"{type(self).__name__} manages no resources")
+        await getattr(self, self.resource_methods[3])(resource_id)
+        return True
 
     async def _open(self) -> None:
         self._slots = asyncio.Semaphore(self.max_concurrency)
@@ -365,10 +430,10 @@ class OpenStackClient(AsyncClient):
                 iterator = iter(list_fn(conn, **filters))
             return [plain(item) for item in itertools.islice(iterator, size)]
 
-        async def fetch(token: int | None) -> Page[dict[str, Any]]:
+        async def fetch(token: int | None) -> ResultPage[dict[str, Any]]:
             items = await self._call(step)
             number = (token or 0) + 1
-            return Page(items=items, next_token=number if len(items) == size else None)
+            return ResultPage(items=items, next_token=number if len(items) == size else None)
 
         return AsyncPager(fetch)
 

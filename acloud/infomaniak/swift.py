@@ -24,7 +24,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Mapping
@@ -43,7 +42,7 @@ from .._core.errors import (
 )
 from .._core.executor import undo_shielded
 from .._core.options import aliased
-from .._core.paging import AsyncPager, Page
+from .._core.paging import AsyncPager, ResultPage
 from .._core.rest import RestClient
 from .._core.retry import RetryPolicy
 from .._core.session import BaseSession
@@ -55,7 +54,7 @@ from ..storage.base import (
     property_keywords,
 )
 from ..storage.checksums import md5_of
-from ..storage.payload import Payload
+from ..storage.payload import Body, Payload
 from .openstack import InfomaniakCredentials, create_openstack_connection
 
 __all__ = ["InfomaniakObjectStorageClient"]
@@ -393,7 +392,7 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
 
     async def _list_page(
         self, bucket: str, prefix: str, delimiter: str | None, page_size: int, token: Any
-    ) -> Page[ObjectInfo]:
+    ) -> ResultPage[ObjectInfo]:
         params = {
             "format": "json",
             "prefix": prefix or None,
@@ -420,7 +419,7 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
         next_token = (
             (last.get("subdir") or last.get("name")) if last and len(entries) >= page_size else None
         )
-        return Page(items=items, next_token=next_token, raw=entries)
+        return ResultPage(items=items, next_token=next_token, raw=entries)
 
     # -- deletes and copies -----------------------------------------------------------------
     async def _delete(self, bucket: str, key: str) -> None:
@@ -479,7 +478,7 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
         return f"{url}?temp_url_sig={sig}&temp_url_expires={expires}"
 
     # -- containers ---------------------------------------------------------------------------
-    async def _list_buckets_page(self, token: Any) -> Page[BucketInfo]:
+    async def _list_buckets_page(self, token: Any) -> ResultPage[BucketInfo]:
         params = {"format": "json", "marker": token, "limit": 1000}
         entries = await self._request("GET", "", params=params) or []
         items = [
@@ -488,7 +487,7 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
             if not e["name"].endswith("_segments")
         ]
         next_token = entries[-1]["name"] if len(entries) >= 1000 else None
-        return Page(items=items, next_token=next_token, raw=entries)
+        return ResultPage(items=items, next_token=next_token, raw=entries)
 
     async def _create_bucket(self, bucket: str, region: str | None) -> None:
         async def attempt(number: int) -> int:
@@ -512,26 +511,28 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
             return False
         return True
 
-    # -- the seed's names ---------------------------------------------------------------------
+    # -- the reference's names ----------------------------------------------------------------
     def list_containers(self) -> AsyncPager[str]:
         """The names of the account's containers (the ``_segments`` ones are hidden)."""
         return self.list_buckets()
 
-    async def create_container(self, container: str) -> bool:
-        """Create a container unless it exists; True when this call created it."""
-        return await self.ensure_bucket(container)
+    async def create_container(self, name: str) -> bool:
+        """Create a container unless it exists: True once it exists."""
+        return await self.ensure_bucket(name)
 
-    async def upload_object(
-        self, container: str, object_name: str, file_path: str | os.PathLike[str]
-    ) -> ObjectInfo:
-        """Upload a local file (segmented when large)."""
-        return await self.upload_file(file_path, container, object_name)
+    async def upload_object(self, container: str, name: str, data: Body) -> bool:
+        """Store ``data`` (bytes, a ``pathlib.Path`` or an async iterable of bytes) as
+        ``name`` (segmented when large): True (:meth:`put_object` gives the ObjectInfo)."""
+        await self.put_object(container, name, data)
+        return True
 
-    async def download_object(
-        self, container: str, object_name: str, file_path: str | os.PathLike[str]
-    ) -> ObjectInfo:
-        """Download an object to a local file (written atomically)."""
-        return await self.download_file(container, object_name, file_path)
+    async def download_object(self, container: str, name: str) -> bytes:
+        """An object's bytes: :meth:`get_object` (:meth:`download_file` writes a file)."""
+        return await self.get_object(container, name)
+
+    async def delete_object(self, container: str, name: str) -> bool:
+        """Delete an object (a large one with its segments): True."""
+        return await super().delete_object(container, name)
 
 
 #: acloud's names of an object's HTTP properties -> the headers Swift keeps them in

@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import abc
+import contextlib
 import dataclasses
 import inspect
 import mimetypes
@@ -33,7 +34,7 @@ from .._core.client import AsyncClient
 from .._core.concurrency import run_bounded
 from .._core.errors import ConflictError, IntegrityError, NotFoundError
 from .._core.executor import finish_then_cancel
-from .._core.paging import AsyncPager, Page
+from .._core.paging import AsyncPager, ResultPage
 from .files import (
     AtomicFile,
     download_target,
@@ -343,7 +344,7 @@ class StorageClient(AsyncClient, abc.ABC):
     @abc.abstractmethod
     async def _list_page(
         self, bucket: str, prefix: str, delimiter: str | None, page_size: int, token: Any
-    ) -> Page[ObjectInfo]:
+    ) -> ResultPage[ObjectInfo]:
         """One page of a listing, in key order; prefixes as ``is_prefix`` entries."""
 
     @abc.abstractmethod
@@ -372,7 +373,7 @@ class StorageClient(AsyncClient, abc.ABC):
         """A URL that allows ``method`` on the object without credentials until expiry."""
 
     @abc.abstractmethod
-    async def _list_buckets_page(self, token: Any) -> Page[BucketInfo]:
+    async def _list_buckets_page(self, token: Any) -> ResultPage[BucketInfo]:
         """One page of the account's buckets."""
 
     @abc.abstractmethod
@@ -589,24 +590,26 @@ class StorageClient(AsyncClient, abc.ABC):
             raise ValueError("page_size must be between 1 and 1000")
         size = page_size or 1000
 
-        async def fetch(token: Any) -> Page[ObjectInfo]:
+        async def fetch(token: Any) -> ResultPage[ObjectInfo]:
             await self._ready()
             return await self._list_page(bucket, prefix, delimiter, size, token)
 
         if detail:
             return AsyncPager(fetch)
 
-        async def fetch_keys(token: Any) -> Page[str]:
+        async def fetch_keys(token: Any) -> ResultPage[str]:
             page = await fetch(token)
-            return Page([info.key for info in page.items], page.next_token, page.raw)
+            return ResultPage([info.key for info in page.items], page.next_token, page.raw)
 
         return AsyncPager(fetch_keys)
 
-    async def delete_object(self, bucket: str, key: str) -> None:
-        """Delete an object; deleting a missing object is not an error."""
+    async def delete_object(self, bucket: str, key: str) -> bool:
+        """Delete an object; deleting a missing object is not an error. True (failures
+        raise typed errors)."""
         self._check(bucket, key)
         await self._ready()
         await self._delete(bucket, key)
+        return True
 
     async def delete_objects(self, bucket: str, keys: Iterable[str]) -> None:
         """Delete many objects, batched where the store allows it."""
@@ -641,7 +644,7 @@ class StorageClient(AsyncClient, abc.ABC):
         )
 
     async def generate_presigned_url(
-        self, bucket: str, key: str, *, method: str = "GET", expires_in: int = 3600
+        self, bucket: str, key: str, expires_in: int = 3600, *, method: str = "GET"
     ) -> str:
         """A URL granting ``method`` (GET or PUT) on one object for ``expires_in`` seconds."""
         self._check(bucket, key)
@@ -663,16 +666,16 @@ class StorageClient(AsyncClient, abc.ABC):
         """The names of the buckets these credentials can see (:class:`BucketInfo` with
         ``detail=True``): an AsyncPager; ``await`` it for a list."""
 
-        async def fetch(token: Any) -> Page[BucketInfo]:
+        async def fetch(token: Any) -> ResultPage[BucketInfo]:
             await self._ready()
             return await self._list_buckets_page(token)
 
         if detail:
             return AsyncPager(fetch)
 
-        async def fetch_names(token: Any) -> Page[str]:
+        async def fetch_names(token: Any) -> ResultPage[str]:
             page = await fetch(token)
-            return Page([b.name for b in page.items], page.next_token, page.raw)
+            return ResultPage([b.name for b in page.items], page.next_token, page.raw)
 
         return AsyncPager(fetch_names)
 
@@ -695,13 +698,12 @@ class StorageClient(AsyncClient, abc.ABC):
         return await self._bucket_exists(bucket)
 
     async def ensure_bucket(self, bucket: str, region: str | None = None) -> bool:
-        """Create the bucket unless it exists; True when this call created it."""
+        """Create the bucket unless it exists: True once it exists (failures raise typed
+        errors). :meth:`create_bucket` raises ConflictError when it exists already."""
         if await self.bucket_exists(bucket):
-            return False
-        try:
+            return True
+        with contextlib.suppress(ConflictError):  # created meanwhile by someone else
             await self._create_bucket(bucket, region)
-        except ConflictError:  # created meanwhile by someone else
-            return False
         return True
 
     async def upload_file(
@@ -712,18 +714,20 @@ class StorageClient(AsyncClient, abc.ABC):
         *,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
-    ) -> ObjectInfo:
-        """Upload a local file (key: ``object_name`` or the file's name).
-
-        The content type is guessed from the file name when not given.
+    ) -> bool:
+        """Upload a local file (key: ``object_name`` or the file's name): True (failures
+        raise typed errors; :meth:`put_object` with a ``pathlib.Path`` gives the new
+        object's ObjectInfo). The content type is guessed from the file name when not
+        given.
         """
         path = os.fspath(file_path)
         key = object_name if object_name is not None else os.path.basename(path)
         if content_type is None:
             content_type = mimetypes.guess_type(key)[0]
-        return await self.put_object(
+        await self.put_object(
             bucket, key, pathlib.Path(path), content_type=content_type, metadata=metadata
         )
+        return True
 
     async def download_file(
         self,
@@ -733,8 +737,9 @@ class StorageClient(AsyncClient, abc.ABC):
         *,
         listed: ObjectInfo | None = None,
         preserve_mtime: bool = False,
-    ) -> ObjectInfo:
-        """Download an object to ``file_path``; the file appears only when complete.
+    ) -> bool:
+        """Download an object to ``file_path``; the file appears only when complete. True
+        (failures raise typed errors).
 
         As ``cp`` does, a symlink is followed (its target is written; a dangling one is
         an error), a character device, block device or FIFO is written in place as a
@@ -759,7 +764,7 @@ class StorageClient(AsyncClient, abc.ABC):
         part = self._download_part_size(info)
         if in_place:
             await self._download_in_place(bucket, object_name, info, part, target)
-            return info
+            return True
         mtime = None
         if preserve_mtime and info.last_modified is not None:
             mtime = info.last_modified.timestamp()
@@ -770,11 +775,11 @@ class StorageClient(AsyncClient, abc.ABC):
             else:
                 write = session.run_blocking(write_atomically, target, data, mtime=mtime)
             await finish_then_cancel(write)
-            return info
+            return True
         async with AtomicFile(target, session.run_blocking) as f:
             f.mtime = mtime
             await self._download_into(bucket, object_name, info, part, f)
-        return info
+        return True
 
     async def _download_in_place(
         self, bucket: str, key: str, info: ObjectInfo, part: int | None, target: str
@@ -823,7 +828,9 @@ class StorageClient(AsyncClient, abc.ABC):
         await run_bounded((one(off) for off in range(0, info.size, part)), self.max_concurrency)
 
     async def get_metadata(self, bucket: str, object_name: str) -> dict[str, Any]:
-        """The seed's metadata dict: size, etag, last_modified, content_type, metadata."""
+        """An object's :class:`ObjectInfo` as a dict (``size``, ``etag``,
+        ``last_modified``, ``content_type``, ``metadata``...), as the reference's
+        ``get_metadata`` gives it."""
         info = await self.stat_object(bucket, object_name)
         data = dataclasses.asdict(info)
         data.pop("is_prefix", None)

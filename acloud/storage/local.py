@@ -34,7 +34,7 @@ from .._core.errors import (
     error_for_status,
 )
 from .._core.executor import finish_then_cancel
-from .._core.paging import Page
+from .._core.paging import ResultPage
 from .._core.retry import RetryPolicy
 from .._core.session import BaseSession
 from .base import PROPERTIES, BucketInfo, ObjectInfo, StorageClient, property_keywords
@@ -417,7 +417,7 @@ class LocalStorageClient(StorageClient):
 
     async def _list_page(
         self, bucket: str, prefix: str, delimiter: str | None, page_size: int, token: Any
-    ) -> Page[ObjectInfo]:
+    ) -> ResultPage[ObjectInfo]:
         # The walk is a generator advanced page by page in the thread pool; the token,
         # (last key, walk), carries it from one page to the next.
         if token is None:
@@ -425,7 +425,7 @@ class LocalStorageClient(StorageClient):
         else:
             state = token[1]
         items = await self.session.run_blocking(state.take, page_size)
-        return Page(items, (items[-1].key, state) if state.more else None)
+        return ResultPage(items, (items[-1].key, state) if state.more else None)
 
     # -- buckets ---------------------------------------------------------------------
     def _list_buckets_blocking(self) -> list[BucketInfo]:
@@ -435,8 +435,8 @@ class LocalStorageClient(StorageClient):
                 out.append(BucketInfo(entry.name, created=_mtime(entry.stat())))
         return out
 
-    async def _list_buckets_page(self, token: Any) -> Page[BucketInfo]:
-        return Page(await self.session.run_blocking(self._list_buckets_blocking))
+    async def _list_buckets_page(self, token: Any) -> ResultPage[BucketInfo]:
+        return ResultPage(await self.session.run_blocking(self._list_buckets_blocking))
 
     def _create_bucket_blocking(self, bucket: str) -> None:
         try:

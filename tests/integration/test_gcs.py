@@ -189,7 +189,7 @@ async def test_seed_names(gcs, tmp_path):
     src = tmp_path / "seed.txt"
     src.write_bytes(b"seed")
     assert await gcs.ensure_bucket("acloud-seed", location="EU") is True
-    assert await gcs.ensure_bucket("acloud-seed") is False
+    assert await gcs.ensure_bucket("acloud-seed") is True  # it exists
     await gcs.upload_blob("acloud-seed", str(src), "docs/seed.txt")
     assert await gcs.list_blobs("acloud-seed") == ["docs/seed.txt"]
     meta = await gcs.get_metadata("acloud-seed", "docs/seed.txt")

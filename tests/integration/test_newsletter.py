@@ -103,7 +103,7 @@ async def test_paging_230_campaigns_with_per_page_50_makes_5_requests(news, fake
 async def test_mailing_lists_and_contacts(news, fake):
     group = await news.create_mailing_list("Readers")
     assert (await news.get_mailing_list(group["id"]))["name"] == "Readers"
-    assert (await news.update_mailing_list(group["id"], "Fans"))["name"] == "Fans"
+    assert (await news.update_mailing_list(group["id"], name="Fans"))["name"] == "Fans"
     assert [g["name"] async for g in news.list_mailing_lists()] == ["Fans"]
     ada = await news.create_contact("ada@example.com", fields={"first": "Ada"})
     bob = await news.create_contact("bob@example.com", groups=[group["id"]])

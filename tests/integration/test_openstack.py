@@ -81,11 +81,11 @@ async def test_volumes(openstack_fake, openstack_creds, cloud):
     await volumes.extend_volume(made["id"], 20)
     assert (await volumes.get_volume(made["id"]))["size"] == 20
     server = openstack_fake.add_server("db")
-    await volumes.attach_volume(server, made["id"])
+    assert await volumes.attach_volume(made["id"], server) is True  # the volume first
     assert openstack_fake.volumes[made["id"]]["status"] == "in-use"
     with pytest.raises(ValidationError):
         await volumes.delete_volume(made["id"])  # attached
-    await volumes.detach_volume(server, made["id"])
+    assert await volumes.detach_volume(made["id"], server) is True
     assert openstack_fake.volumes[made["id"]]["status"] == "available"
     await volumes.delete_volume(made["id"])
     assert await volumes.get_volume(made["id"]) is None

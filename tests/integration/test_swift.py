@@ -29,13 +29,13 @@ async def test_a_64_mib_segmented_round_trip_is_byte_identical(swift, openstack_
     source = tmp_path / "big.bin"
     payload = os.urandom(64 * MiB)
     source.write_bytes(payload)
-    info = await swift.upload_object("data", "big.bin", source)
-    assert info.size == 64 * MiB
+    assert await swift.upload_object("data", "big.bin", source) is True
+    assert (await swift.stat_object("data", "big.bin")).size == 64 * MiB
     segments = openstack_fake.swift.containers["data_segments"]
     assert len(segments) == 8  # a Static Large Object of 8 x 8 MiB
     assert openstack_fake.swift.containers["data"]["big.bin"].manifest is not None
     target = tmp_path / "back.bin"
-    await swift.download_object("data", "big.bin", target)
+    await swift.download_file("data", "big.bin", target)
     assert hashlib.sha256(target.read_bytes()).digest() == hashlib.sha256(payload).digest()
     streamed = b"".join([c async for c in swift.stream_object("data", "big.bin", chunk_size=MiB)])
     assert streamed == payload
@@ -105,17 +105,18 @@ async def test_temp_urls(swift, openstack_fake):
 
 async def test_seed_names_and_hidden_segment_containers(swift, openstack_fake, tmp_path):
     assert await swift.create_container("photos") is True
-    assert await swift.create_container("photos") is False
+    assert await swift.create_container("photos") is True  # it exists
     await swift.put_object("data", "x.bin", os.urandom(9 * MiB))  # makes data_segments
     names = await swift.list_containers()
     assert names == ["data", "photos"]
     with pytest.raises(ValueError, match="_segments"):
         await swift.create_container("mine_segments")
     (tmp_path / "a.txt").write_bytes(b"A")
-    await swift.upload_object("photos", "a.txt", tmp_path / "a.txt")
-    await swift.download_object("photos", "a.txt", tmp_path / "b.txt")
-    assert (tmp_path / "b.txt").read_bytes() == b"A"
-    await swift.delete_object("photos", "a.txt")
+    assert await swift.upload_object("photos", "a.txt", b"A") is True
+    assert await swift.upload_object("photos", "p.txt", tmp_path / "a.txt") is True  # a Path
+    assert await swift.download_object("photos", "a.txt") == b"A"
+    assert await swift.delete_object("photos", "a.txt") is True
+    await swift.delete_object("photos", "p.txt")
     assert await swift.list_objects("photos") == []
 
 

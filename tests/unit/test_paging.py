@@ -1,6 +1,6 @@
 import pytest
 
-from acloud import AcloudError, AsyncPager, Page
+from acloud import AcloudError, AsyncPager, ResultPage
 
 
 def make_pages(n_pages, per_page=3):
@@ -11,7 +11,7 @@ def make_pages(n_pages, per_page=3):
         index = 0 if token is None else int(token)
         items = [index * per_page + i for i in range(per_page)]
         nxt = str(index + 1) if index + 1 < n_pages else None
-        return Page(items, nxt, raw={"page": index})
+        return ResultPage(items, nxt, raw={"page": index})
 
     return fetch, calls
 
@@ -46,7 +46,7 @@ async def test_pages_yields_raw_pages():
 
 async def test_single_page_and_empty_string_token_stop():
     async def fetch(token):
-        return Page([1], "")
+        return ResultPage([1], "")
 
     pager = AsyncPager(fetch)
     assert await pager == [1]
@@ -71,7 +71,7 @@ async def test_consumed_once():
 
 async def test_repeated_token_is_an_error_not_a_loop():
     async def fetch(token):
-        return Page([1], "same")
+        return ResultPage([1], "same")
 
     with pytest.raises(AcloudError, match="did not advance"):
         await AsyncPager(fetch)
