@@ -84,6 +84,10 @@ def _cloud_test_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "STORAGE_EMULATOR_HOST",
         "AZURE_STORAGE_CONNECTION_STRING",
         "AZURE_STORAGE_ACCOUNT_URL",
+        "AZURE_STORAGE_ACCOUNT",
+        "AZURE_STORAGE_KEY",
+        "CODA_API_BASE_URL",
+        "CODA_API_TOKEN",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CLOUDSDK_CONFIG", "/nonexistent/acloud-tests/gcloud")

@@ -31,8 +31,10 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
 
 from azure.core import MatchConditions
+from azure.core.credentials import AzureNamedKeyCredential
 from azure.core.exceptions import HttpResponseError
 from azure.core.pipeline.transport import AioHttpTransport
 from azure.storage.blob import BlobBlock, BlobSasPermissions, ContentSettings, generate_blob_sas
@@ -85,6 +87,23 @@ _METADATA_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SAME_NAMES = {name: name for name in PROPERTIES}  # ContentSettings speaks acloud's names
 
 
+def _key_from_environment(account_url: str) -> Any:
+    """The shared-key credential of ``AZURE_STORAGE_KEY`` (None when it is not set), for
+    the account ``AZURE_STORAGE_ACCOUNT`` names, else the URL's (``https://NAME.blob...``,
+    or an emulator's ``http://host:port/NAME``)."""
+    key = os.environ.get("AZURE_STORAGE_KEY")
+    if not key:
+        return None
+    name = os.environ.get("AZURE_STORAGE_ACCOUNT")
+    if not name:
+        parts = urlsplit(account_url)
+        host = parts.hostname or ""
+        path = parts.path.strip("/")
+        name = path.split("/")[0] if path and not host.endswith(".core.windows.net") else ""
+        name = name or host.split(".")[0]
+    return AzureNamedKeyCredential(name, key)
+
+
 def _etag(value: Any) -> str | None:
     return str(value).strip('"') if value else None
 
@@ -112,7 +131,9 @@ class AzureBlobClient(StorageClient):
             ``AZURE_STORAGE_ACCOUNT_URL``). ``endpoint_url`` is an alias.
         credentials: anything azure-storage-blob accepts (an account key, a SAS token, an
             ``AzureNamedKeyCredential``, an azure-identity async credential). Default with
-            an account URL: ``DefaultAzureCredential`` (azure-identity, aio).
+            an account URL: the account key in ``AZURE_STORAGE_KEY`` when set (the Azure
+            CLI's variable; the account named by ``AZURE_STORAGE_ACCOUNT``, else by the
+            URL), else ``DefaultAzureCredential`` (azure-identity, aio).
             ``credential`` (the SDK's word) is an alias.
         connection_string: an account connection string (default, when no account URL is
             given: ``AZURE_STORAGE_CONNECTION_STRING``), e.g. Azurite's.
@@ -237,7 +258,7 @@ class AzureBlobClient(StorageClient):
                     "AZURE_STORAGE_CONNECTION_STRING) is malformed"
                 ) from None
         else:
-            credential = self._credential
+            credential = self._credential or _key_from_environment(str(self.account_url))
             if credential is None:
                 from azure.identity.aio import DefaultAzureCredential
 

@@ -109,7 +109,7 @@ class CodaClient(RestClient):
 
     Args:
         api_token: a Coda API token (``CodaClient.from_env()`` reads ``CODA_API_TOKEN``).
-        base_url: the API root.
+        base_url: the API root (by default ``CODA_API_BASE_URL`` when set, else Coda's).
         timeout: seconds for one request (each attempt).
         limits: the rate limits to respect (Coda's published ones by default).
         doc_version: ``"latest"`` sends ``X-Coda-Doc-Version: latest``: reads fail with a
@@ -144,6 +144,8 @@ class CodaClient(RestClient):
         token = Secret(api_token)
         if not token.get().strip():
             raise ValueError("a Coda API token must not be empty")
+        if base_url == DEFAULT_BASE_URL:
+            base_url = os.environ.get("CODA_API_BASE_URL") or base_url
         base_url = checked_url(base_url)
         if timeout is not None and timeout <= 0:
             raise ValueError("timeout must be a positive number of seconds (or None)")
@@ -164,7 +166,8 @@ class CodaClient(RestClient):
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> CodaClient:
-        """A client for the token in ``CODA_API_TOKEN`` (and ``CODA_API_BASE_URL`` if set)."""
+        """A client for the token in ``CODA_API_TOKEN`` (and ``CODA_API_BASE_URL`` if set:
+        ``environ`` replaces the process's environment)."""
         env = os.environ if environ is None else environ
         token = env.get("CODA_API_TOKEN", "").strip()
         if not token:

@@ -373,13 +373,14 @@ class InfomaniakNewsletterClient(RestClient):
         contacts: Iterable[str | Mapping[str, Any]],
         *,
         replace_fields: bool = True,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """Import contacts into a mailing list in two requests, however many there are:
         upload them as CSV (``/subscribers/import/upload``), then import the upload
         (``/subscribers/import``). A contact is an email or ``{"email": ..., <field key>:
         value...}``. Existing subscribers are not duplicated; with ``replace_fields``
-        their fields take the new values. Returns the import's ``data`` (the API imports
-        asynchronously)."""
+        their fields take the new values. The API imports asynchronously: the result is
+        ``{"upload_id": ..., "operation": <the API's answer: the operation id>,
+        "contacts": <how many were sent>}``."""
         rows = [_contact_row(c) for c in contacts]
         if not rows:
             raise ValueError("import_contacts needs at least one contact")
@@ -400,7 +401,8 @@ class InfomaniakNewsletterClient(RestClient):
             "csv_separator": ",",
             "csv_enclosure": '"',
         }
-        return await self._data("POST", "/subscribers/import", json=body)
+        operation = await self._data("POST", "/subscribers/import", json=body)
+        return {"upload_id": upload_id, "operation": operation, "contacts": len(rows)}
 
     async def manage_contact(self, list_id: int, contact_id: int, action: Action) -> bool:
         """``assign``/``unassign`` adds or removes a subscriber to/from a list.

@@ -53,7 +53,7 @@ async def _settle(value: Any) -> Any:
 
 
 async def call(
-    obj: Any, owner: str, name: str, *args: Any, form: str = "both", **extra: Any
+    obj: Any, owner: str, name: str, /, *args: Any, form: str = "both", **extra: Any
 ) -> Any:
     """Call ``obj.name`` with ``args`` in the documented positions (``form="positional"``),
     by the documented keyword names (``"keyword"``), or both one after the other; check

@@ -15,6 +15,7 @@ from acloud.common import StorageClient
 
 from ..servers import gcs_wipe, moto_reset
 from .calls import call
+from .test_api_clients import every_method_was_called
 
 pytestmark = pytest.mark.integration
 
@@ -25,8 +26,14 @@ async def test_s3_client(moto_endpoint, tmp_path):
         async with acloud.S3Client("us-east-1", endpoint_url=moto_endpoint) as s3:
             await call(s3, "S3Client", "ensure_bucket", "cf-s3")
             await call(s3, "S3Client", "ensure_bucket", "cf-s3-eu", "us-east-1")
-            await call(s3, "S3Client", "upload_file", str(tmp_path / "data.csv"), "cf-s3",
-                       "uploads/data.csv")  # fmt: skip
+            await call(
+                s3,
+                "S3Client",
+                "upload_file",
+                str(tmp_path / "data.csv"),
+                "cf-s3",
+                "uploads/data.csv",
+            )
             await call(s3, "S3Client", "upload_file", str(tmp_path / "data.csv"), "cf-s3")
             assert await call(s3, "S3Client", "list_objects", "cf-s3") == [
                 "data.csv",
@@ -34,9 +41,16 @@ async def test_s3_client(moto_endpoint, tmp_path):
             ]
             meta = await call(s3, "S3Client", "get_metadata", "cf-s3", "uploads/data.csv")
             assert meta["size"] == 8
-            await call(s3, "S3Client", "download_file", "cf-s3", "uploads/data.csv",
-                       str(tmp_path / "back.csv"))  # fmt: skip
+            await call(
+                s3,
+                "S3Client",
+                "download_file",
+                "cf-s3",
+                "uploads/data.csv",
+                str(tmp_path / "back.csv"),
+            )
             assert (tmp_path / "back.csv").read_text() == "a,b\n1,2\n"
+            every_method_was_called("S3Client")
     finally:
         moto_reset(moto_endpoint)
 
@@ -53,9 +67,11 @@ async def test_gcs_client(gcs_endpoint, tmp_path, monkeypatch):
             assert await call(gcs, "GCSClient", "list_blobs", "cf-gcs") == ["r/f.txt"]
             meta = await call(gcs, "GCSClient", "get_metadata", "cf-gcs", "r/f.txt")
             assert meta["size"] == 3
-            await call(gcs, "GCSClient", "download_blob", "cf-gcs", "r/f.txt",
-                       str(tmp_path / "g.txt"))  # fmt: skip
+            await call(
+                gcs, "GCSClient", "download_blob", "cf-gcs", "r/f.txt", str(tmp_path / "g.txt")
+            )
             assert (tmp_path / "g.txt").read_bytes() == b"gcs"
+            every_method_was_called("GCSClient")
     finally:
         gcs_wipe(gcs_endpoint)
 
@@ -66,14 +82,22 @@ async def test_azure_client(azurite_connection_string, tmp_path, monkeypatch):
     async with acloud.AzureBlobClient() as az:
         try:
             await call(az, "AzureBlobClient", "ensure_container", "cf-azure")
-            await call(az, "AzureBlobClient", "upload_blob", "cf-azure", "r/f.txt",
-                       str(tmp_path / "f.txt"))  # fmt: skip
+            await call(
+                az, "AzureBlobClient", "upload_blob", "cf-azure", "r/f.txt", str(tmp_path / "f.txt")
+            )
             assert await call(az, "AzureBlobClient", "list_blobs", "cf-azure") == ["r/f.txt"]
             meta = await call(az, "AzureBlobClient", "get_metadata", "cf-azure", "r/f.txt")
             assert meta["size"] == 5
-            await call(az, "AzureBlobClient", "download_blob", "cf-azure", "r/f.txt",
-                       str(tmp_path / "g.txt"))  # fmt: skip
+            await call(
+                az,
+                "AzureBlobClient",
+                "download_blob",
+                "cf-azure",
+                "r/f.txt",
+                str(tmp_path / "g.txt"),
+            )
             assert (tmp_path / "g.txt").read_bytes() == b"azure"
+            every_method_was_called("AzureBlobClient")
         finally:
             await az.delete_objects("cf-azure", await az.list_objects("cf-azure"))
             await az.delete_bucket("cf-azure")
@@ -100,6 +124,7 @@ async def test_infomaniak_s3_client(moto_endpoint, monkeypatch):
             assert "X-Amz-Expires=60" in url
             await call(s3, owner, "delete_object", "cf-ik", "data.csv")
             assert await s3.list_objects("cf-ik") == []
+            every_method_was_called("InfomaniakS3Client")
     finally:
         moto_reset(moto_endpoint)
 
@@ -114,6 +139,7 @@ async def test_infomaniak_object_storage_client(openstack_creds):
         assert await call(swift, owner, "download_object", "photos", "cat.jpg") == b"\xff\xd8 cat"
         await call(swift, owner, "delete_object", "photos", "cat.jpg")
         assert await swift.list_objects("photos") == ["big.bin"]
+        every_method_was_called("InfomaniakObjectStorageClient")
 
 
 class MemoryStorage(StorageClient):
@@ -156,6 +182,7 @@ async def test_the_storage_client_abc_as_documented() -> None:
     assert await call(store, "StorageClient", "download_file", "b", "k") == b"data"
     await call(store, "StorageClient", "generate_presigned_url", "b", "k", 60)
     await call(store, "StorageClient", "delete_file", "b", "k")
+    every_method_was_called("StorageClient")
 
 
 async def test_bucket_names_and_ensure_are_as_documented(tmp_path) -> None:
