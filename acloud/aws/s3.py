@@ -10,7 +10,7 @@ Example:
     ...     async with acloud.Session() as cloud:
     ...         s3 = cloud.s3("eu-west-1")
     ...         await s3.ensure_bucket("my-bucket")
-    ...         await s3.upload_file("report.csv", "my-bucket")     # the seed's order
+    ...         await s3.upload_file("report.csv", "my-bucket")     # the reference's order
     ...         async for key in s3.list_objects("my-bucket", prefix="2024/"):
     ...             print(key)
 """

@@ -15,7 +15,7 @@ Example:
     ...     async with acloud.Session() as cloud:
     ...         az = cloud.azure(connection_string="...")
     ...         await az.ensure_container("reports")
-    ...         await az.upload_blob("reports", "2024/q1.csv", "q1.csv")   # the seed's order
+    ...         await az.upload_blob("reports", "2024/q1.csv", "q1.csv")   # the reference's order
     ...         async for name in az.list_blobs("reports"):
     ...             print(name)
 """

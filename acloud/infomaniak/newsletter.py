@@ -1,6 +1,6 @@
 """InfomaniakNewsletterClient: the Infomaniak Newsletter API v1, async, on the Session's pool.
 
-The API calls mailing lists "groups" and contacts "subscribers"; the seed's names are kept
+The API calls mailing lists "groups" and contacts "subscribers"; the reference's names are kept
 (``list_mailing_lists``, ``get_contact``...) and mapped onto them. Answers come in an
 envelope, ``{"result": "success"|"asynchronous", "data": ...}``, which is unwrapped;
 ``{"result": "error", "error": {"code", "description"}}`` becomes a typed error.

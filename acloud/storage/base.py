@@ -208,7 +208,7 @@ def _check_properties(values: Mapping[str, str | None]) -> dict[str, str]:
 class StorageClient(AsyncClient, abc.ABC):
     """The object-store contract every provider implements.
 
-    Listing follows the seed and fsspec: ``list_objects`` yields keys by default and
+    Listing follows the reference API and fsspec: ``list_objects`` yields keys by default and
     :class:`ObjectInfo` with ``detail=True``; ``await`` on it gives a list. Deleting a
     missing object is not an error (deletes are idempotent, so they can be retried).
     Reads take ``start``/``end`` like a slice: ``end`` is exclusive and both are clamped
