@@ -229,7 +229,9 @@ async def test_cancelling_leaves_no_temp_files_and_no_multipart_uploads(
         )
         if after_files:
             await progress.wait()
-        await asyncio.sleep(0.05 * after_files)
+        # a little later still (the four 12 MiB files keep the job going well after that)
+        await asyncio.sleep(0.01 * after_files)
+        assert not task.done()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
