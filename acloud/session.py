@@ -29,18 +29,9 @@ __all__ = ["Session"]
 
 
 class Session(BaseSession):
-    """The shared machinery of a group of clients; an async context manager.
-
-    Args:
-        pool_size: most connections open at once, over all hosts.
-        pool_size_per_host: most connections to one host (0: no per-host limit).
-        connect_timeout: seconds to establish a connection.
-        read_timeout: seconds without receiving a byte before a request fails.
-        max_workers: threads for blocking SDK calls and file I/O.
-        retry: the retry policy of every client (each client may override it).
-        ssl: TLS verification; ``True`` (the default) verifies, or pass an SSLContext.
-        trace_configs: aiohttp ``TraceConfig`` objects, to observe every request of every
-            client of this Session (timings, connection reuse).
+    """The shared machinery of a group of clients (an async context manager), with a
+    factory for each provider's client. Its arguments are :class:`BaseSession`'s
+    (``pool_size``, ``connect_timeout``, ``read_timeout``, ``max_workers``, ``retry``...).
 
     Clients created by the factories (:meth:`s3`, :meth:`local`...) share this Session's
     pool and are closed with it; closing one of them never closes the pool.

@@ -341,19 +341,14 @@ class WorkerPool:
 
 async def shard_locally(
     pairs: AsyncIterator[tuple[Entry, bool]],
-    src: str,
-    dst: str,
+    job: BatchJob,
     *,
     pool: WorkerPool,
-    concurrency: int,
     sink: ProgressSink,
-    options: dict[str, Any],
-    src_options: dict[str, Any],
-    dst_options: dict[str, Any],
 ) -> TransferReport:
-    """Run a transfer's batches on the processes of ``pool``, each with its own loop and
-    pool of connections. Cancelled, it stops submitting; the batches running finish."""
-    job = BatchJob(src, dst, dict(options), None, concurrency, dict(src_options), dict(dst_options))
+    """Run a transfer's batches (``job``: its locations, options and budget) on the
+    processes of ``pool``, each with its own loop and pool of connections. Cancelled, it
+    stops submitting; the batches running finish."""
 
     def submit(batch: list[Entry]) -> Awaitable[BatchReport]:
         # Pickled here: an argument that cannot be pickled raises in this call.

@@ -72,7 +72,7 @@ from .engine import (
     not_in_source,
     opened,
 )
-from .shards import ShardingUnavailable, WorkerPool, shard_locally
+from .shards import BatchJob, ShardingUnavailable, WorkerPool, shard_locally
 from .url import FolderLocation, Location, StoreLocation
 
 __all__ = [
@@ -156,8 +156,8 @@ async def _run(
                 if workers > 1:
                     assert isinstance(src, str)
                     assert isinstance(dst, str)
-                    shard = (src, dst, workers, options, *sides)
-                    report = await _here_then_shards(engine, source(), shard)
+                    job = BatchJob(src, dst, options, None, concurrency, *sides)
+                    report = await _here_then_shards(engine, source(), job, workers)
                 else:
                     await engine.run(source())
                     report = engine.report
@@ -179,7 +179,8 @@ async def _run(
 async def _here_then_shards(
     engine: Engine,
     pairs: AsyncIterator[tuple[Entry, bool]],
-    shard: tuple[str, str, int, dict[str, Any], dict[str, Any], dict[str, Any]],
+    job: BatchJob,
+    processes: int,
 ) -> TransferReport:
     """Start in this process at once; shard if the job proves large.
 
@@ -188,7 +189,6 @@ async def _here_then_shards(
     more and finishes what it started. The entries it did not take, and the rest of the
     listing, go to ``processes`` worker processes (or, when none can start, to this
     process's engine again, with one warning). One report and one progress count all."""
-    src, dst, processes, options, src_options, dst_options = shard
     ahead: collections.deque[tuple[Entry, bool]] = collections.deque()
     arrived, large = asyncio.Event(), asyncio.Event()
     listed = False
@@ -223,10 +223,7 @@ async def _here_then_shards(
     try:
         await reader
         if large.is_set():
-            remaining = _chained(list(ahead), pairs)
-            rest = await _elsewhere(
-                engine, remaining, src, dst, processes, options, src_options, dst_options
-            )
+            rest = await _elsewhere(engine, _chained(list(ahead), pairs), job, processes)
         await here
     finally:
         for task in (reader, here):
@@ -241,14 +238,7 @@ async def _here_then_shards(
 
 
 async def _elsewhere(
-    engine: Engine,
-    rest: AsyncIterator[tuple[Entry, bool]],
-    src: str,
-    dst: str,
-    processes: int,
-    options: dict[str, Any],
-    src_options: dict[str, Any],
-    dst_options: dict[str, Any],
+    engine: Engine, rest: AsyncIterator[tuple[Entry, bool]], job: BatchJob, processes: int
 ) -> TransferReport | None:
     """The rest of a large job on worker processes; None when it ran in this process's
     engine because no worker could start."""
@@ -261,17 +251,7 @@ async def _elsewhere(
         await engine.run(rest)
         return None
     try:
-        return await shard_locally(
-            rest,
-            src,
-            dst,
-            pool=pool,
-            concurrency=engine.budget.capacity,
-            sink=engine.progress,
-            options=options,
-            src_options=src_options,
-            dst_options=dst_options,
-        )
+        return await shard_locally(rest, job, pool=pool, sink=engine.progress)
     finally:
         await asyncio.shield(pool.close())
 

@@ -200,12 +200,11 @@ async def test_a_batch_that_cannot_be_pickled_fails_at_once_and_leaves_no_proces
             await asyncio.wait_for(
                 shards.shard_locally(
                     pairs(),
-                    str(tmp_path),
-                    f"local://b/?root={tmp_path}",
+                    shards.BatchJob(
+                        str(tmp_path), f"local://b/?root={tmp_path}", {"trust_url": True}, None, 4
+                    ),
                     pool=pool,
-                    concurrency=4,
                     sink=ProgressSink(None),
-                    options={"trust_url": True},
                 ),
                 60,
             )
@@ -241,7 +240,8 @@ async def test_a_job_that_may_shard_starts_before_its_listing_ends(tmp_path, mon
         await dst.client.create_bucket("b")
         engine = Engine(src, dst, cloud, concurrency=2, progress=on_progress, dry_run=False)
         report = await asyncio.wait_for(
-            _here_then_shards(engine, slow_listing(), (str(tmp_path), store, 2, {}, {}, {})), 30
+            _here_then_shards(engine, slow_listing(), shards.BatchJob(str(tmp_path), store, {}), 2),
+            30,
         )
     assert report.processes == 1
     assert sorted(report.ok) == ["f0", "f1", "f2", "f3", "f4", "f4"]
