@@ -69,13 +69,19 @@ def run_job(name: str, dst_base: str, src: str, files: int, rounds: int) -> dict
         return f"{base}r{round_no}-{who}/" + (f"?{query}" if query else "")
 
     def single(round_no: int) -> float:
-        return _timed(lambda: acloud.sync(src, dst(round_no, "single"), concurrency=32))
+        return _timed(
+            lambda: acloud.sync(src, dst(round_no, "single"), concurrency=32, trust_url=True)
+        )
 
     def dask_with(n: int) -> Any:
         def run(round_no: int) -> float:
             return _timed(
                 lambda: transfer_distributed(
-                    src, dst(round_no, f"dask{n}"), client=clusters[n], batch_size=BATCH
+                    src,
+                    dst(round_no, f"dask{n}"),
+                    client=clusters[n],
+                    batch_size=BATCH,
+                    trust_url=True,
                 )
             )
 

@@ -151,20 +151,25 @@ class AcloudDriver(Driver):
     async def download_file(self, key: str, path: str, size: int) -> None:
         await self.s3.download_file("bench", key, path)
 
-    def _url(self, prefix: str) -> str:
-        return f"s3://bench/{prefix}?endpoint={self.endpoint}&addressing=path"
+    def _bulk_options(self) -> dict[str, Any]:
+        # as a user writes a large job: every core asked for (processes="auto"), the store
+        # options in code
+        return {"endpoint_url": self.endpoint, "addressing_style": "path", "processes": "auto"}
 
     async def upload_many(self, src: str, prefix: str, concurrency: int) -> None:
         from acloud import upload_many
 
-        # as a user writes it: with no session of its own, a large job uses every core
-        report = await upload_many(src, self._url(prefix), concurrency=concurrency)
+        report = await upload_many(
+            src, f"s3://bench/{prefix}", concurrency=concurrency, **self._bulk_options()
+        )
         assert not report.failed, list(report.failed.items())[:3]
 
     async def download_many(self, prefix: str, dst: str, keys: list[str], concurrency: int) -> None:
         from acloud import download_many
 
-        report = await download_many(self._url(prefix), dst, concurrency=concurrency)
+        report = await download_many(
+            f"s3://bench/{prefix}", dst, concurrency=concurrency, **self._bulk_options()
+        )
         assert not report.failed, list(report.failed.items())[:3]
 
 
@@ -624,10 +629,14 @@ def _run_here(workload: Workload, driver: type[Driver], endpoint: str) -> dict[s
 
 def _run_elsewhere(python: str, workload: Workload, name: str, endpoint: str) -> dict[str, float]:
     """One run in a fresh interpreter. A run whose process dies is shown and run again,
-    once (obstore's worker was seen to abort, once in a w4 round, on 2026-12-02)."""
+    once (obstore's worker can abort). ``acloud@base`` is acloud as it is in the checkout
+    ``ACLOUD_BENCH_BASELINE`` names (run from there, its own benchmark code and all)."""
+    cwd = ROOT
+    if name == BASELINE_NAME:
+        name, cwd = "acloud", os.environ["ACLOUD_BENCH_BASELINE"]
     for attempt in (1, 2):
         try:
-            return _run_in_process(python, workload, name, endpoint)
+            return _run_in_process(python, workload, name, endpoint, cwd)
         except subprocess.CalledProcessError as err:
             print(f"  {name}: the run's process failed ({err}); its stderr ends:", flush=True)
             print("    " + "\n    ".join((err.stderr or "").strip().splitlines()[-8:]), flush=True)
@@ -636,7 +645,9 @@ def _run_elsewhere(python: str, workload: Workload, name: str, endpoint: str) ->
     raise AssertionError("unreachable")
 
 
-def _run_in_process(python: str, workload: Workload, name: str, endpoint: str) -> dict[str, float]:
+def _run_in_process(
+    python: str, workload: Workload, name: str, endpoint: str, cwd: str = ROOT
+) -> dict[str, float]:
     out = subprocess.run(
         [
             python,
@@ -654,7 +665,7 @@ def _run_in_process(python: str, workload: Workload, name: str, endpoint: str) -
         + (["--quick"] if workload.quick else []),
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=cwd,
         check=True,
     ).stdout
     figures: dict[str, float] = json.loads(out.strip().splitlines()[-1])
@@ -666,6 +677,9 @@ def _run_in_process(python: str, workload: Workload, name: str, endpoint: str) -
 #: also walk the modules and objects the others left. ACLOUD_BENCH_SHARED_PROCESS=1
 #: runs them all in this process instead.
 ISOLATE = os.environ.get("ACLOUD_BENCH_SHARED_PROCESS") != "1"
+#: With ACLOUD_BENCH_BASELINE=<a checkout of acloud> (``git worktree add``), every workload
+#: also runs that version, as this contender: a before/after comparison in one run.
+BASELINE_NAME = "acloud@base"
 
 
 def available(name: str) -> str | None:
@@ -726,8 +740,11 @@ def run_workload(
 ) -> dict[str, Any]:
     """Run ``w`` for each of its contenders, alternating, and summarize."""
     print(f"\n== {w.name}", flush=True)
-    names = [n for n in w.contenders if not available(n)]
-    skipped = {n: available(n) for n in w.contenders if available(n)}
+    contenders = w.contenders
+    if os.environ.get("ACLOUD_BENCH_BASELINE") and "acloud" in contenders:
+        contenders = (*contenders, BASELINE_NAME)
+    names = [n for n in contenders if not available(n)]
+    skipped = {n: available(n) for n in contenders if available(n)}
     runs: dict[str, list[dict[str, float]]] = {n: [] for n in names}
     python = os.environ.get("ACLOUD_BENCH_AIOBOTO3_PYTHON", "")
     for round_no in range(rounds + 1):  # round 0 warms up and is not recorded
@@ -735,7 +752,7 @@ def run_workload(
         for name in names[shift:] + names[:shift]:
             if name == "aioboto3":
                 figures = _run_elsewhere(python, w, name, endpoint)
-            elif drivers is DRIVERS and ISOLATE:
+            elif (drivers is DRIVERS and ISOLATE) or name == BASELINE_NAME:
                 figures = _run_elsewhere(sys.executable, w, name, endpoint)
             else:
                 figures = _run_here(w, drivers[name], endpoint)

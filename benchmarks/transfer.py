@@ -60,6 +60,7 @@ def contenders(endpoint: str, src: str, paths: list[str]) -> dict[str, Any]:
             f"s3://bench/{prefix}?endpoint={endpoint}&addressing=path",
             concurrency=CONCURRENCY,
             raise_on_error=True,
+            trust_url=True,
         )
         assert len(report.ok) == len(paths)
 
@@ -134,7 +135,10 @@ async def _memory_child(endpoint: str, src: str) -> dict[str, Any]:
     async with acloud.Session() as cloud:
         # warm-up on 3 tiny files: loads botocore's models before the baseline is read
         await acloud.upload_many(
-            os.path.join(src, "warm"), f"s3://bench/warm{query}", session=cloud
+            os.path.join(src, "warm"),
+            f"s3://bench/warm{query}",
+            session=cloud,
+            trust_url=True,
         )
         baseline = reset_peak_rss()
         start = time.perf_counter()
@@ -143,6 +147,7 @@ async def _memory_child(endpoint: str, src: str) -> dict[str, Any]:
             f"s3://bench/memory{query}",
             session=cloud,
             concurrency=CONCURRENCY,
+            trust_url=True,
         )
         seconds = time.perf_counter() - start
     return {

@@ -122,24 +122,16 @@ def listed_object(
 ) -> ObjectInfo:
     """The ObjectInfo of a listing entry (no content type, metadata or version), built
     without the frozen dataclass's ``__init__``: a page holds a thousand of them, and
-    this is about five times faster. Equal to ``ObjectInfo(key, size, etag, last_modified)``.
+    this is about twice as fast. The fields left out read their defaults from the class.
+    Equal to ``ObjectInfo(key, size, etag, last_modified)``.
     """
     info = object.__new__(ObjectInfo)
-    info.__dict__.update(
-        key=key,
-        size=size,
-        etag=etag,
-        last_modified=last_modified,
-        content_type=None,
-        metadata={},
-        is_prefix=False,
-        version=None,
-        content_md5=None,
-        content_encoding=None,
-        cache_control=None,
-        content_disposition=None,
-        content_language=None,
-    )
+    fields = info.__dict__
+    fields["key"] = key
+    fields["size"] = size
+    fields["etag"] = etag
+    fields["last_modified"] = last_modified
+    fields["metadata"] = {}
     return info
 
 
