@@ -24,8 +24,8 @@ if ! command -v rclone >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q rclone >/dev/null
 fi
 
-step "Azurite (npm) into .cache/node"
-npm install --prefix .cache/node --no-audit --no-fund --loglevel=error azurite
+step "Azurite and Prism (npm) into .cache/node"
+npm install --prefix .cache/node --no-audit --no-fund --loglevel=error azurite @stoplight/prism-cli
 
 step "only the core dependencies: import acloud, run README command (a)'s demo"
 "$PYTHON" -m venv --clear .venv-core

@@ -107,28 +107,39 @@ def _aws_test_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """On a pytest-xdist worker: hand the figures it measured to the controller."""
-    from .figures import REPORT
+    """Stop this process's Prisms, counting what they validated; on a pytest-xdist worker,
+    hand the figures it measured to the controller."""
+    from .figures import REPORT, TALLIES
+    from .prism import stop_all
 
+    for name, proxy in stop_all().items():
+        TALLIES[f"Prism: {name} requests validated against the official spec"] += proxy.requests
+        TALLIES[f"Prism: {name} spec violations"] += len(proxy.violations)
+        REPORT.extend(f"Prism: {name} violation: {line}" for line in proxy.violations)
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:
         workeroutput["acloud_figures"] = list(REPORT)
+        workeroutput["acloud_tallies"] = dict(TALLIES)
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
     """On the pytest-xdist controller: gather the figures of a worker that finished."""
-    from .figures import REPORT
+    from .figures import REPORT, TALLIES
 
-    REPORT.extend(getattr(node, "workeroutput", {}).get("acloud_figures", []))
+    output = getattr(node, "workeroutput", {})
+    REPORT.extend(output.get("acloud_figures", []))
+    TALLIES.update(output.get("acloud_tallies", {}))
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """The figures tests measured (tests/figures.py), from every worker, printed even
     without ``-s``."""
-    from .figures import REPORT
+    from .figures import REPORT, TALLIES
 
-    if REPORT:
+    if REPORT or TALLIES:
         terminalreporter.section("figures measured by the tests")
+        for name, count in sorted(TALLIES.items()):
+            terminalreporter.write_line(f"{name}: {count:,}")
         for line in sorted(REPORT):
             terminalreporter.write_line(line)

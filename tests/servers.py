@@ -22,30 +22,38 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _answers(url: str) -> bool:
+def _answers(url: str, below: int = 500) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1) as resp:
-            return resp.status < 500
+            return resp.status < below
     except urllib.error.HTTPError as err:
-        return err.code < 500
+        return err.code < below
     except OSError:
         return False
 
 
 @contextmanager
 def server_process(
-    argv: Sequence[str], ready_url: str, *, timeout: float = 60.0, env: dict[str, str] | None = None
+    argv: Sequence[str],
+    ready_url: str,
+    *,
+    timeout: float = 60.0,
+    env: dict[str, str] | None = None,
+    log_path: str | None = None,
+    any_answer: bool = False,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Run ``argv`` until the block ends; ready once ``ready_url`` answers over HTTP."""
+    """Run ``argv`` until the block ends; ready once ``ready_url`` answers over HTTP below
+    500 (with ``any_answer``, with any status). Its output goes to ``log_path`` (kept) or
+    to a temporary file."""
     assert ready_url.startswith("http://127.0.0.1:"), "tests only ever talk to loopback"
     # The server's output goes to a file: a pipe nobody reads fills up and blocks it.
-    with tempfile.TemporaryFile() as log:
+    with open(log_path, "w+b") if log_path else tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
             list(argv), stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
         )
         try:
             deadline = time.monotonic() + timeout
-            while not _answers(ready_url):
+            while not _answers(ready_url, 600 if any_answer else 500):
                 if proc.poll() is not None:
                     log.seek(0)
                     err = log.read().decode(errors="replace")

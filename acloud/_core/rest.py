@@ -73,19 +73,25 @@ def checked_url(value: str, name: str = "base_url") -> str:
     return value.rstrip("/")
 
 
-def _clean_params(params: Mapping[str, Any] | None) -> dict[str, str] | None:
+def _clean_params(params: Mapping[str, Any] | None, explode: bool) -> list[tuple[str, str]] | None:
+    """Query pairs without ``None`` values, booleans as ``true``/``false``. A list is one
+    comma-joined value (OpenAPI's ``form`` style, ``explode: false``) or, with ``explode``,
+    one pair per item (``explode: true``: ``status=draft&status=sent``)."""
     if not params:
         return None
-    out: dict[str, str] = {}
+    out: list[tuple[str, str]] = []
     for key, value in params.items():
         if value is None:
             continue
         if isinstance(value, bool):
-            out[key] = "true" if value else "false"
+            out.append((key, "true" if value else "false"))
         elif isinstance(value, (list, tuple)):
-            out[key] = ",".join(str(v) for v in value)
+            if explode:
+                out += [(key, str(v)) for v in value]
+            else:
+                out.append((key, ",".join(str(v) for v in value)))
         else:
-            out[key] = str(value)
+            out.append((key, str(value)))
     return out
 
 
@@ -115,6 +121,9 @@ class RestClient(AsyncClient):
     error_overrides: ClassVar[Mapping[type[APIStatusError], type[APIStatusError]]] = {}
     # the service's own error codes that choose the error class regardless of the status
     error_codes: ClassVar[Mapping[str, type[APIStatusError]]] = {}
+    #: a list in the query as one pair per item (the API's spec says ``explode: true``)
+    #: rather than one comma-joined value
+    explode_lists: ClassVar[bool] = False
     _base_url: str = ""
     _timeout: float | None = None  # seconds for a whole request; None: the Session's
 
@@ -193,7 +202,7 @@ class RestClient(AsyncClient):
                 session.http.request(
                     method,
                     self._url(path),
-                    params=_clean_params(params),
+                    params=_clean_params(params, self.explode_lists),
                     json=json,
                     data=data,
                     headers=all_headers,

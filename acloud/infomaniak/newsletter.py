@@ -140,6 +140,7 @@ class InfomaniakNewsletterClient(RestClient):
     provider = "newsletter"
     error_overrides = _OVERRIDES
     error_codes = _CODES
+    explode_lists = True  # the spec's query lists: ``style: form, explode: true``
 
     def __init__(
         self,

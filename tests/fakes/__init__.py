@@ -3,6 +3,7 @@ for behaviours an emulator lacks."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -12,14 +13,40 @@ from ..servers import free_port
 
 
 @contextlib.asynccontextmanager
-async def serve(app: web.Application) -> AsyncIterator[str]:
-    """Serve ``app`` on 127.0.0.1 at a free port, in this event loop; yields its root URL.
-    Request bodies reach the handlers as sent (a store keeps a gzip body gzipped)."""
+async def serve(app: web.Application, port: int | None = None) -> AsyncIterator[str]:
+    """Serve ``app`` on 127.0.0.1 at ``port`` (a free one by default), in this event loop;
+    yields its root URL. Request bodies reach the handlers as sent (a store keeps a gzip
+    body gzipped)."""
     runner = web.AppRunner(app, access_log=None, auto_decompress=False)
     await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    port = port or free_port()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+    except OSError as err:
+        await runner.cleanup()
+        raise RuntimeError(f"a fake cannot listen on 127.0.0.1:{port}: {err}") from err
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def serve_behind_prism(app: web.Application, spec: str) -> AsyncIterator[tuple[str, str]]:
+    """Serve ``app`` behind this process's Prism for ``spec`` (tests/prism.py); yields
+    Prism's URL (for the client) and the app's own. On exit, any violation Prism logged
+    meanwhile fails the test. One such fake per spec at a time in a process: Prism
+    forwards to one fixed port."""
+    from ..prism import prism
+
+    proxy = await asyncio.to_thread(prism, spec)
+    async with serve(app, proxy.upstream_port) as direct:
+        try:
+            yield proxy.url, direct
+        finally:
+            violations = await asyncio.to_thread(proxy.check)
+    if violations:
+        raise AssertionError(
+            f"Prism found {len(violations)} violation(s) of the {spec} spec:\n"
+            + "\n".join(violations[:20])
+        )

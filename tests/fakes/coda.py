@@ -33,7 +33,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import serve
+from . import serve, serve_behind_prism
 
 PREFIX = "/apis/v1"
 STATUS_TEXT = {
@@ -113,7 +113,8 @@ class FakeCoda:
         self.mutation_delay = mutation_delay
         self.max_body = max_body
         self.record = record
-        self.url = ""
+        self.url = ""  # what clients use: Prism in front of this fake, or the fake
+        self.direct_url = ""
         self.exchanges: list[dict[str, Any]] = []  # recorded when record=True
         self.counts: collections.Counter[str] = collections.Counter()
         self.accepted: dict[str, list[float]] = collections.defaultdict(list)
@@ -822,7 +823,7 @@ class FakeCoda:
         out = {"id": export_id, "status": "inProgress", "href": href}
         if export["polls"] >= 2:
             out["status"] = "complete"
-            out["downloadLink"] = f"{self.url}/_downloads/{export_id}"
+            out["downloadLink"] = f"{self.direct_url}/_downloads/{export_id}"  # not the API
         return web.json_response(out)
 
     async def download(self, request: web.Request) -> web.Response:
@@ -1058,11 +1059,19 @@ class FakeCoda:
 
 
 @contextlib.asynccontextmanager
-async def fake_coda(**options: Any) -> AsyncIterator[FakeCoda]:
-    """Serve a FakeCoda on 127.0.0.1 (in this event loop); ``fake.api`` is the API root."""
+async def fake_coda(*, prism: bool = True, **options: Any) -> AsyncIterator[FakeCoda]:
+    """Serve a FakeCoda on 127.0.0.1 (in this event loop); ``api_root(fake)`` is the API
+    root. With ``prism`` (the default) clients reach it through Prism validating the
+    official spec (tests/prism.py); the fault suites, whose answers break the spec on
+    purpose, talk to it directly."""
     fake = FakeCoda(**options)
-    async with serve(fake.app()) as url:
-        fake.url = url
+    if not prism:
+        async with serve(fake.app()) as url:
+            fake.url = fake.direct_url = url
+            yield fake
+        return
+    async with serve_behind_prism(fake.app(), "coda") as (url, direct):
+        fake.url, fake.direct_url = url, direct
         yield fake
 
 

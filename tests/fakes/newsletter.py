@@ -32,7 +32,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import serve
+from . import serve, serve_behind_prism
 
 PREFIX = "/1/newsletters/{domain}"
 
@@ -74,7 +74,8 @@ class FakeNewsletter:
         self.domain_id = domain_id
         self.limit = limit
         self.record = record
-        self.url = ""
+        self.url = ""  # what clients use: Prism in front of this fake, or the fake
+        self.direct_url = ""
         self.exchanges: list[dict[str, Any]] = []
         self.counts: collections.Counter[str] = collections.Counter()
         self.requests: collections.Counter[str] = collections.Counter()  # by "METHOD template"
@@ -237,6 +238,7 @@ class FakeNewsletter:
                 {
                     "method": request.method,
                     "template": template,
+                    "query": list(request.query.items()),  # every pair, repeated keys too
                     "status": response.status,
                     "request": body,
                     "response": json.loads(response.body),
@@ -361,9 +363,10 @@ class FakeNewsletter:
     # == campaigns ====================================================================
     async def list_campaigns(self, request: web.Request) -> web.Response:
         items = self._search(list(self.campaigns.values()), request, "subject")
-        status = request.query.get("status")
-        if status:
-            items = [c for c in items if c["status"] in status.split(",")]
+        # the spec's filter: form style, exploded: one "status" key per status
+        statuses = request.query.getall("status", [])
+        if statuses:
+            items = [c for c in items if c["status"] in statuses]
         return self.paged(request, items)
 
     def _campaign_changes(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -518,10 +521,15 @@ class FakeNewsletter:
             subs = [s for s in subs if filters["search"] in s["email"]]
         if filters.get("status") and filters["status"] != "all":
             subs = [s for s in subs if s["status"] == filters["status"]]
+        if filters.get("groups"):  # in any of them
+            wanted = {int(g) for g in filters["groups"]}
+            subs = [s for s in subs if any(s["id"] in self.members[g] for g in wanted)]
         return subs
 
     async def list_subscribers(self, request: web.Request) -> web.Response:
-        subs = self._matching(dict(request.query))
+        filters: dict[str, Any] = dict(request.query)
+        filters["groups"] = request.query.getall("groups", [])  # one key per group
+        subs = self._matching(filters)
         return self.paged(request, [self._subscriber_json(s) for s in subs])
 
     def _set_groups(self, sid: int, groups: list[Any]) -> None:
@@ -733,9 +741,17 @@ def _campaign_statistics() -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def fake_newsletter(**options: Any) -> AsyncIterator[FakeNewsletter]:
-    """Serve a FakeNewsletter on 127.0.0.1 (in this event loop); ``fake.url`` is its root."""
+async def fake_newsletter(*, prism: bool = True, **options: Any) -> AsyncIterator[FakeNewsletter]:
+    """Serve a FakeNewsletter on 127.0.0.1 (in this event loop); ``fake.url`` is its root.
+    With ``prism`` (the default) clients reach it through Prism validating the official
+    spec (tests/prism.py); the fault suites, whose answers break the spec on purpose, talk
+    to it directly."""
     fake = FakeNewsletter(**options)
-    async with serve(fake.app()) as url:
-        fake.url = url
+    if not prism:
+        async with serve(fake.app()) as url:
+            fake.url = fake.direct_url = url
+            yield fake
+        return
+    async with serve_behind_prism(fake.app(), "newsletter") as (url, direct):
+        fake.url, fake.direct_url = url, direct
         yield fake

@@ -41,7 +41,10 @@ async def _proxied(upstream: str, kind: str) -> AsyncIterator[tuple[str, Session
 
 @contextlib.asynccontextmanager
 async def coda_behind_proxy(kind: str) -> AsyncIterator[tuple[CodaClient, Any, FaultProxy]]:
-    async with fake_coda(limits={}) as fake, _proxied(fake.url, kind) as (url, cloud, proxy):
+    async with (
+        fake_coda(limits={}, prism=False) as fake,
+        _proxied(fake.url, kind) as (url, cloud, proxy),
+    ):
         client = CodaClient(fake.token, base_url=url + PREFIX, limits=UNLIMITED_CODA, session=cloud)
         async with client:
             yield client, fake, proxy
@@ -52,7 +55,7 @@ async def newsletter_behind_proxy(
     kind: str,
 ) -> AsyncIterator[tuple[InfomaniakNewsletterClient, Any, FaultProxy]]:
     async with (
-        fake_newsletter(limit=None) as fake,
+        fake_newsletter(limit=None, prism=False) as fake,
         _proxied(fake.url, kind) as (url, cloud, proxy),
     ):
         client = InfomaniakNewsletterClient(

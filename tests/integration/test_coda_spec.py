@@ -5,13 +5,13 @@ whole API is validated against the spec's schema for its operation (request bodi
 parameter names, response bodies, status codes), and every in-scope operation of the spec
 must have been exercised. So neither the fake nor the client can drift from the spec.
 
-The spec is read from ../shared/specs/ (or $ACLOUD_SPECS_DIR); the project does not copy
-it. Where that folder is absent this module is skipped, saying so.
+The spec is the vendored copy in tests/specs/.
 """
 
 from __future__ import annotations
 
 import pytest
+from openapi_schema_validator import OAS30Validator
 
 from acloud.coda import (
     CodaAuthenticationError,
@@ -22,12 +22,11 @@ from acloud.coda import (
 )
 
 from ..fakes.coda import api_root, fake_coda
+from ..openapi import coda_spec, resolve, schema_errors
 from . import test_coda as tour
-from .specs import SPECS, schema_errors
 
 pytestmark = pytest.mark.integration
 
-SPEC_FILE = SPECS / "coda-openapi.yml"
 IN_SCOPE = {
     "Docs",
     "Pages",
@@ -44,68 +43,10 @@ IN_SCOPE = {
     "Analytics",
 }
 
-if not SPEC_FILE.exists():
-    pytest.skip(
-        f"the official Coda spec is not at {SPEC_FILE} (set ACLOUD_SPECS_DIR)",
-        allow_module_level=True,
-    )
-
-yaml = pytest.importorskip("yaml")
-from openapi_schema_validator import OAS30Validator  # noqa: E402
-
-
-def _merged(spec, node):
-    """``node`` with every ``allOf`` merged into one schema, recursively.
-
-    The spec composes objects with ``allOf`` whose parts each say
-    ``additionalProperties: false``; read literally by JSON Schema, no object can satisfy
-    two such parts (each forbids the other's fields), while the intent (and what Coda
-    sends) is their union. So parts are merged: properties and required lists united.
-    """
-    if isinstance(node, list):
-        return [_merged(spec, item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    if "allOf" in node:
-        merged = {k: v for k, v in node.items() if k != "allOf"}
-        for part in node["allOf"]:
-            part = _merged(spec, _resolve(spec, part))
-            for key, value in part.items():
-                if key == "properties":
-                    merged.setdefault("properties", {}).update(value)
-                elif key == "required":
-                    merged["required"] = sorted({*merged.get("required", []), *value})
-                elif key == "additionalProperties":
-                    merged[key] = merged.get(key, True) and value
-                else:
-                    merged.setdefault(key, value)
-        return _merged(spec, merged)
-    return {k: _merged(spec, v) for k, v in node.items()}
-
 
 @pytest.fixture(scope="module")
 def spec():
-    with SPEC_FILE.open() as f:
-        raw = yaml.safe_load(f)
-    schemas = raw["components"]["schemas"]
-    # Two defects of v1.4.17 that make schemas unsatisfiable, corrected here (and only here):
-    # Table requires "viewId", a field it does not declare (and extra fields are forbidden);
-    assert "viewId" not in schemas["Table"]["properties"]
-    schemas["Table"]["required"].remove("viewId")
-    # DocAnalyticsMetrics requires "aiCreditsChat," etc.: the names carry a stray comma.
-    required = schemas["DocAnalyticsMetrics"]["required"]
-    schemas["DocAnalyticsMetrics"]["required"] = [name.rstrip(",") for name in required]
-    raw["components"] = _merged(raw, raw["components"])
-    return raw
-
-
-def _resolve(spec, node):
-    while "$ref" in node:
-        target = spec
-        for part in node["$ref"].lstrip("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
+    return coda_spec()
 
 
 def _errors(spec, schema, instance):
@@ -140,7 +81,7 @@ async def test_every_exchange_matches_the_spec_and_every_operation_is_used(spec,
     for ex in recorded:
         op = spec["paths"][ex["template"]][ex["method"].lower()]
         where = f"{ex['method']} {ex['template']} -> {ex['status']}"
-        declared = {_resolve(spec, p)["name"] for p in op.get("parameters", [])}
+        declared = {resolve(spec, p)["name"] for p in op.get("parameters", [])}
         declared_query = declared | {"pageToken"}
         unknown = set(ex["query"]) - declared_query
         if unknown:
@@ -152,7 +93,7 @@ async def test_every_exchange_matches_the_spec_and_every_operation_is_used(spec,
         if response is None:
             problems.append(f"{where}: status not declared by the spec")
             continue
-        schema = _resolve(spec, response)["content"]["application/json"]["schema"]
+        schema = resolve(spec, response)["content"]["application/json"]["schema"]
         problems += [f"{where} response {e}" for e in _errors(spec, schema, ex["response"])]
     assert not problems, "\n".join(problems[:40])
 
@@ -189,6 +130,6 @@ async def test_error_bodies_match_the_spec(spec):
     assert statuses == [400, 401, 404, 429]
     for ex in fake.exchanges:
         op = spec["paths"][ex["template"]][ex["method"].lower()]
-        schema = _resolve(spec, op["responses"][str(ex["status"])])
+        schema = resolve(spec, op["responses"][str(ex["status"])])
         schema = schema["content"]["application/json"]["schema"]
         assert _errors(spec, schema, ex["response"]) == [], ex

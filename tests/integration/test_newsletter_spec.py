@@ -2,53 +2,26 @@
 
 A tour of every client method runs against a recording fake; every exchange must be an
 operation of the spec with a declared status, and every request and response body must
-match the spec's schemas. The spec is read from ../shared/specs/ (or $ACLOUD_SPECS_DIR);
-the project does not copy it. Where that folder is absent this module is skipped, saying so.
+match the spec's schemas. The spec is the vendored copy in tests/specs/.
 """
 
 from __future__ import annotations
 
-import json
-
 import pytest
+from openapi_schema_validator import OAS31Validator
 
 from acloud.infomaniak.newsletter import InfomaniakNewsletterClient
 
 from ..fakes.newsletter import fake_newsletter
+from ..openapi import newsletter_spec, schema_errors
 from . import test_newsletter as tour
-from .specs import SPECS, schema_errors
 
 pytestmark = pytest.mark.integration
-
-SPEC_FILE = SPECS / "infomaniak-newsletter-openapi.json"
-
-if not SPEC_FILE.exists():
-    pytest.skip(
-        f"the official Newsletter spec is not at {SPEC_FILE} (set ACLOUD_SPECS_DIR)",
-        allow_module_level=True,
-    )
-
-from openapi_schema_validator import OAS31Validator  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def spec():
-    with SPEC_FILE.open() as f:
-        raw = json.load(f)
-    # The spec contradicts itself on a subscriber's "fields": typed as an array of strings,
-    # described as "object keys must correspond to field's key" with an object example,
-    # which is what the API takes. The description is followed; the type corrected here.
-    for path in (
-        "/1/newsletters/{domain}/subscribers",
-        "/1/newsletters/{domain}/subscribers/{subscriber}",
-    ):
-        for method in ("post", "put"):
-            op = raw["paths"][path].get(method)
-            if op:
-                props = op["requestBody"]["content"]["application/json"]["schema"]["properties"]
-                assert props["fields"]["type"] == "array"
-                props["fields"] = {"type": "object"}
-    return raw
+    return newsletter_spec()
 
 
 def _errors(spec, schema, instance):
