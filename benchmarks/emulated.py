@@ -1,10 +1,10 @@
 """The GCS and Azure suites: acloud against the SDK it wraps, used directly, and the
-fsspec peers, on the emulators (gcp-storage-emulator, Azurite).
+fsspec peers, on the emulators (fake-gcs-server, Azurite).
 
 Run: python -m benchmarks --suite gcs|azure [--quick]
 
-There is no fast sink for these protocols here, and both emulators are single-threaded
-servers that saturate before a client does: the figures compare clients on the same
+There is no fast sink for these protocols here, and both emulators are servers that
+saturate before a client does: the figures compare clients on the same
 server (the ratio acloud / SDK says what acloud adds), they do not say how fast GCS or
 Azure are. Workloads: e1, N x 4 KiB PUT then GET at concurrency 16 (ops/s, client CPU ms
 per op); e2, 20 x 1 MiB PUT then GET (MB/s). The servers start from tests/servers.py (the

@@ -36,7 +36,7 @@ def moto_endpoint() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def gcs_endpoint() -> Iterator[str]:
-    """A gcp-storage-emulator for the whole test session (wiped by the tests)."""
+    """A fake-gcs-server for the whole test session (wiped by the tests)."""
     with gcs_server() as endpoint:
         yield endpoint
 

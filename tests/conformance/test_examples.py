@@ -2,7 +2,7 @@
 ``async with`` and ``await`` (and ``asyncio.sleep`` for ``time.sleep``), run against the
 test servers. The environment plays the part of the user's configuration: the examples'
 own constructor calls (``S3Client()``, ``GCSClient(project=...)``, ``from_env()``...) find
-moto, gcp-storage-emulator, Azurite and the fakes there, with the example's own names.
+moto, fake-gcs-server, Azurite and the fakes there, with the example's own names.
 
 Blocks that declare rather than run (signatures, the ABCs, the enums) are checked by
 test_reference_tables.py; every block is accounted for here, so a new example cannot slip

@@ -1,5 +1,5 @@
 """The documented storage classes, called as the reference documents them, against moto,
-gcp-storage-emulator, Azurite and the Swift fake: S3Client, GCSClient, AzureBlobClient,
+fake-gcs-server, Azurite and the Swift fake: S3Client, GCSClient, AzureBlobClient,
 InfomaniakS3Client, InfomaniakObjectStorageClient, and the StorageClient ABC."""
 
 from __future__ import annotations

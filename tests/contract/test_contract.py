@@ -402,17 +402,18 @@ PROPERTIES = {
 }
 
 
+@pytest.mark.parametrize("metadata", [{"k": "v"}, {}], ids=["metadata", "no-metadata"])
 @pytest.mark.parametrize("size", [10, 3 * 1024 * 1024])
-async def test_http_properties_round_trip_and_survive_a_copy(store, bucket, size):
+async def test_http_properties_round_trip_and_survive_a_copy(store, bucket, size, metadata):
     data = os.urandom(size)
     written = await store.put_object(
-        bucket, "page.html", data, content_type="text/html", metadata={"k": "v"}, **PROPERTIES
+        bucket, "page.html", data, content_type="text/html", metadata=metadata, **PROPERTIES
     )
     assert written.properties == PROPERTIES
     info = await store.stat_object(bucket, "page.html")
     assert (info.content_type, dict(info.metadata), info.properties) == (
         "text/html",
-        {"k": "v"},
+        metadata,
         PROPERTIES,
     )
     copied = await store.copy_object(bucket, "page.html", bucket, "copy.html")

@@ -1,5 +1,7 @@
 """A TCP proxy on 127.0.0.1 that counts the bytes a client sends and can cut a connection
-part-way through a request, as a network failure would."""
+part-way through a request, as a network failure would. It reads the client's stream as
+HTTP/1.1 requests (bodies by Content-Length), so a cut can aim at one request of a
+kept-alive connection."""
 
 from __future__ import annotations
 
@@ -7,8 +9,9 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 
-# Decides, from a connection's first bytes, after how many client bytes to cut it (None:
-# never). Called once per connection with the connection's number (from 1).
+# Decides, from a request's head (request line and headers), after how many of its bytes
+# (head included) to cut its connection (None: never). Called once per request with the
+# request's number (from 1, over all connections).
 CutRule = Callable[[int, bytes], "int | None"]
 
 
@@ -20,33 +23,50 @@ class TCPProxy:
         self.cut = cut
         self.sent = 0
         self.connections = 0
+        self.requests = 0
         self.cuts = 0
         self.port = 0
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def _pipe_up(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, number: int
-    ) -> None:
-        limit: int | None = None
-        forwarded = 0
-        first = True
-        while data := await reader.read(65536):
-            if first:
-                limit = self.cut(number, data) if self.cut else None
-                first = False
-            if limit is not None and forwarded + len(data) >= limit:
-                data = data[: limit - forwarded]
-                self.sent += len(data)
-                writer.write(data)
-                await writer.drain()
-                self.cuts += 1
-                raise ConnectionResetError("cut by the fault proxy")
-            forwarded += len(data)
+    async def _pipe_up(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError as err:
+                if err.partial:
+                    await self._forward(writer, err.partial, None)
+                break
+            self.requests += 1
+            limit = self.cut(self.requests, head) if self.cut else None
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            await self._forward(writer, head, limit)
+            sent = len(head)
+            while length:
+                data = await reader.read(min(length, 65536))
+                if not data:
+                    break
+                await self._forward(writer, data, None if limit is None else limit - sent)
+                sent += len(data)
+                length -= len(data)
+        writer.write_eof()
+
+    async def _forward(self, writer: asyncio.StreamWriter, data: bytes, limit: int | None) -> None:
+        """Send ``data`` on, or only its first ``limit`` bytes and then cut."""
+        if limit is not None and len(data) >= limit:
+            data = data[: max(limit, 0)]
             self.sent += len(data)
             writer.write(data)
             await writer.drain()
-        writer.write_eof()
+            self.cuts += 1
+            raise ConnectionResetError("cut by the fault proxy")
+        self.sent += len(data)
+        writer.write(data)
+        await writer.drain()
 
     @staticmethod
     async def _pipe_down(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -56,9 +76,8 @@ class TCPProxy:
 
     async def _handle(self, c_reader: asyncio.StreamReader, c_writer: asyncio.StreamWriter) -> None:
         self.connections += 1
-        number = self.connections
         s_reader, s_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
-        up = asyncio.ensure_future(self._pipe_up(c_reader, s_writer, number))
+        up = asyncio.ensure_future(self._pipe_up(c_reader, s_writer))
         down = asyncio.ensure_future(self._pipe_down(s_reader, c_writer))
         try:
             await asyncio.wait([up, down], return_when=asyncio.FIRST_EXCEPTION)

@@ -84,12 +84,9 @@ def _dot_segments(key: str) -> bool:
 
 
 # What a server behind a store mishandles that the real service does not, left out of
-# its draws: gcp-storage-emulator cuts ";params" off a path even when the ';' is
-# percent-encoded, and reads '\\' as '/' (GCS does neither: gcs-fake draws both); moto
-# (werkzeug) resolves '.' and '..' path segments, which S3 keeps as they are
-# (tests/integration/test_s3_fast.py round-trips them through a strict SigV4 fake).
+# its draws: moto (werkzeug) resolves '.' and '..' path segments, which S3 keeps as they
+# are (tests/integration/test_s3_fast.py round-trips them through a strict SigV4 fake).
 EMULATOR_GAPS: dict[str, Callable[[str], bool]] = {
-    "gcs": lambda key: ";" in key or "\\" in key,
     "s3": _dot_segments,
     "s3-aiobotocore": _dot_segments,
 }

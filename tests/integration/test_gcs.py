@@ -1,12 +1,16 @@
-"""GCSClient against gcp-storage-emulator (real sockets), and against the spec-faithful
-fake for what the emulator does not do: the issue's must-show behaviours."""
+"""GCSClient against fake-gcs-server (real sockets), and against the spec-faithful fake
+(tests/fakes/gcs.py) for what fake-gcs-server does not do: generation preconditions on
+media uploads, a rewrite in several calls, resuming an interrupted chunk."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -17,6 +21,7 @@ from acloud import NotFoundError, PreconditionFailedError, Session
 from acloud.gcp import GCSClient
 
 from ..fakes.gcs import fake_gcs
+from ..faults.stores import RESUME_GAP
 from ..faults.tcp import tcp_proxy
 from ..memory import peak_traced, random_file
 from ..servers import gcs_wipe
@@ -64,36 +69,49 @@ async def test_resumable_upload_memory_is_bounded_by_the_chunk_size(gcs, tmp_pat
     assert (await gcs.stat_object("acloud-gcs", "big.bin")).size == 48 * MiB
 
 
+@contextlib.asynccontextmanager
+async def _server(name: str, gcs_endpoint: str) -> AsyncIterator[tuple[int, Any]]:
+    """fake-gcs-server's port (and None), or a fresh gcs-fake's port (and the fake)."""
+    if name == "fake-gcs-server":
+        try:
+            yield urlsplit(gcs_endpoint).port or 0, None
+        finally:
+            gcs_wipe(gcs_endpoint)
+        return
+    async with fake_gcs() as fake:
+        yield urlsplit(fake.url).port or 0, fake
+
+
+@pytest.mark.parametrize("name", [pytest.param("fake-gcs-server", marks=RESUME_GAP), "gcs-fake"])
 async def test_interrupted_chunk_resumes_from_the_persisted_offset(
-    gcs_endpoint, gcs_service_account
+    name, gcs_endpoint, gcs_service_account
 ):
     data = os.urandom(5 * MiB + 123)
     chunk = MiB
     puts = 0
 
-    def cut(number: int, first: bytes) -> int | None:
+    def cut(number: int, head: bytes) -> int | None:
         nonlocal puts
-        if not first.startswith(b"PUT /upload/"):
+        if not head.startswith(b"PUT /upload/"):
             return None
         puts += 1
         # The third chunk's connection dies after its headers and 300 KiB of its body.
-        return first.index(b"\r\n\r\n") + 4 + 300 * 1024 if puts == 3 else None
+        return len(head) + 300 * 1024 if puts == 3 else None
 
-    port = urlsplit(gcs_endpoint).port
-    async with tcp_proxy(port, cut) as proxy, Session() as cloud:
-        client = cloud.gcs(
-            credentials=gcs_service_account,
-            api_root=f"http://127.0.0.1:{proxy.port}",
-            chunk_size=chunk,
-            resumable_threshold=chunk,
-        )
-        await client.create_bucket("acloud-resume")
-        try:
+    async with _server(name, gcs_endpoint) as (port, fake), tcp_proxy(port, cut) as proxy:
+        if fake is not None:
+            fake.url = f"http://127.0.0.1:{proxy.port}"  # session URIs lead back through it
+        async with Session() as cloud:
+            client = cloud.gcs(
+                credentials=gcs_service_account,
+                api_root=f"http://127.0.0.1:{proxy.port}",
+                chunk_size=chunk,
+                resumable_threshold=chunk,
+            )
+            await client.create_bucket("acloud-resume")
             await client.put_object("acloud-resume", "resumed.bin", data)
             assert await client.get_object("acloud-resume", "resumed.bin") == data
             sent_before_reads = proxy.sent
-        finally:
-            gcs_wipe(gcs_endpoint)
     assert proxy.cuts == 1
     # Every body byte crossed the wire once: the 300 KiB that reached the server before
     # the cut were kept and not sent again (a restart would re-send >= 2 MiB more).
@@ -101,22 +119,36 @@ async def test_interrupted_chunk_resumes_from_the_persisted_offset(
     assert 0 < overhead < 64 * 1024, overhead
 
 
-async def test_a_failed_resumable_upload_is_cancelled_and_leaves_no_object():
-    async with fake_gcs() as fake, Session() as cloud:
+async def test_a_failed_resumable_upload_is_cancelled_and_leaves_no_object(
+    gcs_endpoint, gcs_service_account
+):
+    heads: list[bytes] = []
+
+    def watch(number: int, head: bytes) -> None:
+        heads.append(head.split(b"\r\n", 1)[0])
+
+    port = urlsplit(gcs_endpoint).port or 0
+    async with tcp_proxy(port, watch) as proxy, Session() as cloud:
         client = cloud.gcs(
-            "acloud-test", api_root=fake.url, chunk_size=256 * 1024, resumable_threshold=0
+            credentials=gcs_service_account,
+            api_root=f"http://127.0.0.1:{proxy.port}",
+            chunk_size=256 * 1024,
+            resumable_threshold=0,
         )
         await client.create_bucket("acloud-cancel")
+        try:
 
-        async def body():
-            yield os.urandom(300 * 1024)
-            raise RuntimeError("the producer failed")
+            async def body():
+                yield os.urandom(300 * 1024)
+                raise RuntimeError("the producer failed")
 
-        with pytest.raises(RuntimeError, match="producer"):
-            await client.put_object("acloud-cancel", "never", body())
-        assert fake.uploads == {}  # the session was cancelled (DELETE -> 499)
-        assert ("DELETE", "upload.cancel") in fake.requests
-        assert not await client.object_exists("acloud-cancel", "never")
+            with pytest.raises(RuntimeError, match="producer"):
+                await client.put_object("acloud-cancel", "never", body())
+            assert not await client.object_exists("acloud-cancel", "never")
+        finally:
+            gcs_wipe(gcs_endpoint)
+    cancels = [h for h in heads if h.startswith(b"DELETE /upload/") and b"upload_id=" in h]
+    assert len(cancels) == 1, heads  # the session was cancelled (fake-gcs-server: 499)
 
 
 async def test_generation_preconditions():
@@ -138,15 +170,27 @@ async def test_generation_preconditions():
             await client.put_object("acloud-gen", "k", b"x", if_generation_match=-1)
 
 
-async def test_listing_follows_next_page_token():
-    async with fake_gcs() as fake, Session() as cloud:
-        client = cloud.gcs("acloud-test", api_root=fake.url)
+async def test_listing_follows_next_page_token(gcs_endpoint, gcs_service_account):
+    heads: list[bytes] = []
+
+    def watch(number: int, head: bytes) -> None:
+        heads.append(head.split(b"\r\n", 1)[0])
+
+    port = urlsplit(gcs_endpoint).port or 0
+    async with tcp_proxy(port, watch) as proxy, Session() as cloud:
+        client = cloud.gcs(
+            credentials=gcs_service_account, api_root=f"http://127.0.0.1:{proxy.port}"
+        )
         await client.create_bucket("acloud-pages")
-        keys = [f"k/{i:04d}" for i in range(2345)]
-        await asyncio.gather(*(client.put_object("acloud-pages", k, b"") for k in keys))
-        fake.requests.clear()
-        assert await client.list_blobs("acloud-pages") == keys
-        assert Counter(fake.requests)[("GET", "objects.list")] == 3  # 1000 + 1000 + 345
+        try:
+            keys = [f"k/{i:04d}" for i in range(2345)]
+            await asyncio.gather(*(client.put_object("acloud-pages", k, b"") for k in keys))
+            heads.clear()
+            assert await client.list_blobs("acloud-pages") == keys
+        finally:
+            gcs_wipe(gcs_endpoint)
+    pages = [h for h in heads if h.startswith(b"GET /storage/v1/b/acloud-pages/o?")]
+    assert len(pages) == 3, heads  # 1000 + 1000 + 345
 
 
 async def test_large_copy_repeats_rewrite_until_done():

@@ -56,7 +56,7 @@ def tree_digests(root: Path) -> dict[str, str]:
 
 @pytest.fixture(params=["local", "s3", "gs", "az"])
 async def store_url(request, tmp_path):
-    """A store URL with a fresh bucket, on the local store, moto, gcp-storage-emulator or
+    """A store URL with a fresh bucket, on the local store, moto, fake-gcs-server or
     Azurite."""
     if request.param == "local":
         root = tmp_path / "store"
