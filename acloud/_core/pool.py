@@ -7,15 +7,65 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
 import aiohttp.payload
+from aiohttp.client_proto import ResponseHandler
 
-__all__ = ["PoolView", "ViewPayload", "closing_responses_on_failure"]
+__all__ = ["PoolView", "ViewPayload", "closing_responses_on_failure", "pool_connector"]
 
 _WRITE_SLICE = 64 * 1024
+
+
+class _PoolProtocol(ResponseHandler):
+    """The pool's connection protocol: nothing after the header block of an answer to a
+    HEAD is read as HTTP, and a connection that sent something there is not reused.
+
+    A HEAD answer has no body (RFC 9110). eventlet's WSGI server, under OpenStack Swift
+    and its S3 layer (Infomaniak's object storage), answers a HEAD of a missing object
+    with ``Transfer-Encoding: chunked`` and then sends the last chunk, ``0\\r\\n\\r\\n``;
+    aiohttp would read those bytes as the status line of another answer and fail the HEAD
+    ("Bad status line"), or the next request on the connection.
+    """
+
+    _head: bytearray | None = None  # a HEAD's answer so far, until its header block ends
+    _after_head = False  # the HEAD's header block has ended: the rest is not HTTP
+
+    def set_response_params(self, **params: Any) -> None:
+        head = bool(params.get("skip_payload"))
+        self._head = bytearray() if head else None
+        self._after_head = False
+        super().set_response_params(**params)
+
+    def data_received(self, data: bytes) -> None:
+        if self._after_head:
+            if data:
+                self._should_close = True
+            return
+        if self._head is not None and data:
+            seen = len(self._head)
+            self._head += data
+            end = self._head.find(b"\r\n\r\n")
+            if end >= 0:
+                block = bytes(self._head[: end + 4])
+                self._head = None
+                self._after_head = True
+                if len(block) - seen < len(data) or b"chunked" in block.lower():
+                    self._should_close = True  # a body follows, or may: never reuse
+                data = data[: len(block) - seen]
+        super().data_received(data)
+
+
+def pool_connector(**options: Any) -> aiohttp.TCPConnector:
+    """The Session's connector (``aiohttp.TCPConnector(**options)``), its connections
+    speaking :class:`_PoolProtocol`."""
+    connector = aiohttp.TCPConnector(**options)
+    if hasattr(connector, "_factory"):
+        connector._factory = functools.partial(_PoolProtocol, loop=connector._loop)  # type: ignore[assignment]
+    return connector
 
 
 class ViewPayload(aiohttp.payload.Payload):

@@ -22,6 +22,7 @@ import aiohttp
 from .._version import __version__
 from .errors import ClosedError
 from .executor import BriefCalls, run_in
+from .pool import pool_connector
 from .ratelimit import RateLimiterRegistry
 from .retry import RetryPolicy
 
@@ -130,7 +131,7 @@ class BaseSession:
         if self._state is _State.CLOSED:
             raise ClosedError("this Session is closed; create a new one")
         if self._state is _State.NEW:
-            connector = aiohttp.TCPConnector(
+            connector = pool_connector(
                 limit=self.pool_size,
                 limit_per_host=self.pool_size_per_host,
                 ssl=self._ssl,
