@@ -37,6 +37,7 @@ __all__ = [
     "PreconditionFailedError",
     "RateLimitError",
     "ServerError",
+    "ServiceUnsupportedError",
     "TimeoutError",
     "TransportError",
     "UnsupportedOperationError",
@@ -181,6 +182,11 @@ class ServerError(APIStatusError):
     """5xx: the service failed; usually transient."""
 
 
+class ServiceUnsupportedError(ServerError, UnsupportedOperationError):
+    """501 Not Implemented: the service does not do what was asked (Swift's S3 layer and
+    a conditional PUT, for one). Never retried; nothing was written."""
+
+
 _BY_STATUS: dict[int, type[APIStatusError]] = {
     400: ValidationError,
     401: AuthenticationError,
@@ -203,7 +209,9 @@ def error_class_for_status(
     ``{NotFoundError: CodaNotFoundError}``; unmapped classes stay generic.
     """
     cls = ServerError if status >= 500 else _BY_STATUS.get(status, APIStatusError)
-    return overrides.get(cls, cls) if overrides else cls
+    if overrides and cls in overrides:
+        return overrides[cls]
+    return ServiceUnsupportedError if status == 501 else cls
 
 
 def error_for_status(

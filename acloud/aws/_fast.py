@@ -22,7 +22,6 @@ once.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import functools
 import hashlib
@@ -56,6 +55,7 @@ from .._core.errors import (
 )
 from .._core.secrets import redact_in_sdk_logs
 from .._version import __version__
+from ..storage.checksums import md5_of
 from ._errors import error_for_code
 from ._pool import PartBody
 
@@ -467,8 +467,7 @@ def _delete_many_request(params: Mapping[str, Any]) -> Request:
     body = (
         f'<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/">{quiet}{objects}</Delete>'
     ).encode()
-    md5 = base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode()
-    return "POST", None, {"delete": ""}, {"Content-MD5": md5}, body
+    return "POST", None, {"delete": ""}, {"Content-MD5": md5_of(body)[0]}, body
 
 
 async def _head_answer(resp: aiohttp.ClientResponse) -> dict[str, Any]:

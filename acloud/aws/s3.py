@@ -91,6 +91,14 @@ class AWSCredentials:
         object.__setattr__(self, "session_token", Secret(session_token) if session_token else None)
 
 
+def _content_md5(request: Any, **_: Any) -> None:
+    """Give a DeleteObjects request its Content-MD5: S3 requires a body checksum there,
+    and S3-compatible servers (Swift's S3 layer, Infomaniak's) accept only that one, while
+    botocore >= 1.36 sends a CRC32 alone."""
+    if "Content-MD5" not in request.headers and isinstance(request.body, bytes):
+        request.headers["Content-MD5"] = md5_of(request.body)[0]
+
+
 def _etag(value: Any) -> str | None:
     return str(value).strip('"') if value else None
 
@@ -245,6 +253,7 @@ class S3Client(StorageClient):
                 config=config,
             )
             self._client = await self._client_cm.__aenter__()
+            self._client.meta.events.register("before-sign.s3.DeleteObjects", _content_md5)
             resolved = self._client._request_signer._credentials
             if resolved is not None:
                 frozen = await resolved.get_frozen_credentials()
