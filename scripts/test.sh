@@ -16,13 +16,24 @@ step "virtualenv ($VENV) with every extra"
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q -e '.[all,test,docs]'
 
-step "aws-cli (its own virtualenv: it pins a botocore of its own) and rclone (Debian)"
+step "aws-cli (its own virtualenv: it pins a botocore of its own)"
 "$PYTHON" -m venv .cache/awscli
 .cache/awscli/bin/python -m pip install -q awscli
-if ! command -v rclone >/dev/null; then
+
+step "Debian: rclone; OpenStack Swift with its S3 layer and Keystone's middleware; memcached"
+DEBIAN_PACKAGES="rclone swift swift-proxy swift-account swift-container swift-object \
+  python3-swift python3-keystonemiddleware memcached"
+# shellcheck disable=SC2086
+if ! dpkg -s $DEBIAN_PACKAGES >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q rclone >/dev/null
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+    $DEBIAN_PACKAGES >/dev/null
 fi
+
+step "Keystone 30 (PyPI, its own virtualenv; served by gunicorn)"
+"$PYTHON" -m venv .cache/keystone
+.cache/keystone/bin/python -m pip install -q keystone==30.0.0 gunicorn
 
 step "Azurite and Prism (npm) into .cache/node"
 npm install --prefix .cache/node --no-audit --no-fund --loglevel=error azurite @stoplight/prism-cli
@@ -48,3 +59,24 @@ step "docs (mkdocs build --strict)"
 
 step "pytest (in parallel: each worker starts its own servers)"
 "$VENV/bin/python" -m pytest --timeout 300 -n "${PYTEST_WORKERS:-3}" --dist worksteal "$@"
+
+step "every Python the package claims: 3.10, 3.12, 3.13 (unit tests, contract on the local store)"
+for version in 3.10 3.12 3.13; do
+  python=$(command -v "python$version" || true)
+  if [ -z "$python" ]; then
+    pyenv_root=${PYENV_ROOT:-$HOME/.pyenv}
+    if command -v pyenv >/dev/null || [ -x "$pyenv_root/bin/pyenv" ]; then
+      PATH="$pyenv_root/bin:$PATH" pyenv install -s "$version"
+    fi
+    python=$(ls -d "$pyenv_root"/versions/"$version".*/bin/python"$version" 2>/dev/null | sort -V | tail -1)
+  fi
+  if [ -z "$python" ]; then
+    echo "Python $version is not installed here (and pyenv could not install it)" >&2
+    exit 1
+  fi
+  "$python" -m venv --clear ".cache/python$version"
+  ".cache/python$version/bin/python" -m pip install -q -e '.[all]' boto3 google-cloud-storage \
+    pytest pytest-asyncio aioresponses hypothesis pytest-timeout
+  ".cache/python$version/bin/python" -m pytest -q -p no:cacheprovider --timeout 300 \
+    tests/unit tests/contract/test_contract.py -k "not test_contract or local"
+done

@@ -49,29 +49,46 @@ def azurite_connection_string() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def openstack_server() -> Iterator[Any]:
+    """Keystone and Swift (with s3api and s3token) for the whole test session, one set
+    per pytest-xdist worker (tests/openstack_servers.py; wiped by the tests)."""
+    from .openstack_servers import openstack_object_store
+
+    with openstack_object_store() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def gcs_service_account() -> dict[str, str]:
     """A service-account key of a made-up account, with a real RSA key (for signing)."""
     return made_up_service_account()
 
 
 @pytest.fixture
-async def openstack_fake() -> Any:
-    """A fake OpenStack cloud (Keystone, services, Swift) on 127.0.0.1."""
+async def openstack_fake(openstack_server: Any) -> Any:
+    """The fake OpenStack services (Nova, Cinder, Neutron, ...) on 127.0.0.1, listed in the
+    real Keystone's catalog."""
     from .fakes.openstack import fake_openstack
 
-    async with fake_openstack() as cloud:
+    async with fake_openstack(openstack_server) as cloud:
         yield cloud
 
 
 @pytest.fixture
-def openstack_creds(openstack_fake: Any) -> Any:
-    """Application-credential credentials for ``openstack_fake``."""
-    from acloud.infomaniak import InfomaniakCredentials
+async def openstack_creds(openstack_server: Any) -> Any:
+    """Application-credential credentials of the real Keystone's user (made once per
+    server, with InfomaniakIdentityClient), the way Infomaniak's users authenticate."""
+    from acloud.infomaniak import InfomaniakCredentials, InfomaniakIdentityClient
 
+    if openstack_server.app_cred is None:
+        async with InfomaniakIdentityClient(openstack_server.credentials()) as identity:
+            made = await identity.create_application_credential("acloud-tests")
+        openstack_server.app_cred = (made["id"], made["secret"])
+    cred_id, secret = openstack_server.app_cred
     return InfomaniakCredentials(
-        auth_url=f"{openstack_fake.url}/identity/v3",
-        application_credential_id="appcred-id",
-        application_credential_secret="appcred-secret",
+        auth_url=openstack_server.auth_url,
+        application_credential_id=cred_id,
+        application_credential_secret=secret,
     )
 
 
@@ -104,6 +121,64 @@ def _aws_test_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/acloud-tests/config")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/acloud-tests/credentials")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+#: The server behind each store name the suites are parametrized with.
+SERVERS = {
+    "local": "local disk",
+    "s3": "moto",
+    "s3-aiobotocore": "moto",
+    "infomaniak-s3": "moto",
+    "s3api": "Swift s3api + Keystone",
+    "s3api-aiobotocore": "Swift s3api + Keystone",
+    "swift": "OpenStack Swift + Keystone",
+    "gcs": "fake-gcs-server",
+    "gcs-fake": "GCS fake (fake-gcs-server's gaps)",
+    "azure": "Azurite",
+}
+#: Test files of interop with another client (all their tests), by the server they use;
+#: elsewhere, a test whose name says "interop", "swiftclient" or "each_other" counts too.
+INTEROP_FILES = {
+    "test_aws_cli.py": "s3",
+    "test_rclone.py": "s3",
+    "test_s3.py": "s3",
+    "test_gcs.py": "gcs",
+    "test_azure.py": "azure",
+    "test_swift.py": "swift",
+}
+INTEROP_WORDS = ("interop", "swiftclient", "each_other")
+INTEROP_ALL = {"test_aws_cli.py", "test_rclone.py"}
+
+
+def _suite_and_store(item: pytest.Item) -> tuple[str, str] | None:
+    """("contract" | "faults" | "interop", store name) for the closing figures."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    folder = item.path.parent.name
+    if item.path.name == "test_s3_interop.py":
+        return "interop", params["pair"]
+    if folder == "contract" and "store_and_bucket" in params:
+        return "contract", params["store_and_bucket"]
+    if folder == "faults" and params.get("name") in SERVERS:
+        return "faults", params["name"]
+    interop = item.path.name in INTEROP_ALL or any(w in item.name for w in INTEROP_WORDS)
+    if interop and item.path.name in INTEROP_FILES:
+        return "interop", INTEROP_FILES[item.path.name]
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Count each contract, fault and interop test's outcome per server."""
+    report = yield
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        found = _suite_and_store(item)
+        if found is not None:
+            suite, store = found
+            outcome = "xfailed" if hasattr(report, "wasxfail") else report.outcome
+            from .figures import TALLIES
+
+            TALLIES[f"{suite} on {SERVERS[store]} ({store}): {outcome}"] += 1
+    return report
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -73,6 +73,9 @@ def checked_url(value: str, name: str = "base_url") -> str:
     return value.rstrip("/")
 
 
+_NO_TYPE = ("Content-Type",)
+
+
 def _clean_params(params: Mapping[str, Any] | None, explode: bool) -> list[tuple[str, str]] | None:
     """Query pairs without ``None`` values, booleans as ``true``/``false``. A list is one
     comma-joined value (OpenAPI's ``form`` style, ``explode: false``) or, with ``explode``,
@@ -206,6 +209,9 @@ class RestClient(AsyncClient):
                     json=json,
                     data=data,
                     headers=all_headers,
+                    # no body, no Content-Type (aiohttp would say octet-stream, and Swift
+                    # would take that as the type of a copy)
+                    skip_auto_headers=() if data is not None or json is not None else _NO_TYPE,
                     allow_redirects=False,
                     **self._timeout_option(session.http),
                 ) as resp,

@@ -317,10 +317,59 @@ class InfomaniakIdentityClient(OpenStackClient):
         """The user's application credentials (Keystone never returns their secrets)."""
         return self._pager(lambda c: c.identity.application_credentials(c.current_user_id))
 
+    async def create_application_credential(
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        expires_at: str | None = None,
+        roles: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Create an application credential of the current user, scoped to the current
+        project (with all the user's roles there, or the ``roles`` named).
+
+        The result holds the secret, which Keystone never shows again: keep it in a
+        :class:`~acloud.Secret`. Authenticate with it through
+        ``InfomaniakCredentials(application_credential_id=..., application_credential_secret=...)``.
+        """
+        attrs: dict[str, Any] = {"name": name}
+        if description is not None:
+            attrs["description"] = description
+        if expires_at is not None:
+            attrs["expires_at"] = expires_at
+        if roles is not None:
+            attrs["roles"] = [{"name": role} for role in roles]
+        return await self._dict(
+            lambda c: c.identity.create_application_credential(c.current_user_id, **attrs)
+        )
+
+    async def delete_application_credential(self, app_cred_id: str) -> bool:
+        """Delete an application credential by its id: True."""
+        await self._call(
+            lambda c: c.identity.delete_application_credential(
+                c.current_user_id, app_cred_id, ignore_missing=False
+            )
+        )
+        return True
+
+    def list_ec2_credentials(self) -> Listing:
+        """The current user's EC2-style credentials (each with its ``access`` key and the
+        ``tenant_id`` it is for; Keystone shows their secrets to their owner)."""
+
+        def listing(c: Any) -> list[dict[str, Any]]:
+            resp = c.identity.get(f"/users/{c.current_user_id}/credentials/OS-EC2")
+            _raise_for(resp)
+            return list(resp.json()["credentials"])
+
+        return self._pager(listing)
+
     async def create_ec2_credentials(self, project_id: str | None = None) -> dict[str, Any]:
         """Create EC2-style credentials (access + secret) for Infomaniak's S3 endpoint.
 
-        The result holds the secret: keep it in a :class:`~acloud.Secret`.
+        The result holds the secret: keep it in a :class:`~acloud.Secret`. Keystone makes
+        them only for a user's own (password) authentication: with an application
+        credential it answers :class:`~acloud.PermissionDeniedError` ("Delegated tokens
+        cannot access credentials directly").
         """
 
         def create(c: Any) -> dict[str, Any]:

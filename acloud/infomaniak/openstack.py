@@ -218,7 +218,10 @@ def translate(err: BaseException, auth_url: str = "") -> BaseException:
     from openstack import exceptions as sdk
 
     status = getattr(err, "status_code", None) or getattr(err, "http_status", None)
-    if isinstance(err, ka.Unauthorized) or status == 401:
+    # Keystone answers 404 to a token request naming an unknown (or deleted) application
+    # credential: that is a failed authentication, not a missing resource
+    token_request = str(getattr(err, "url", None) or "").rstrip("/").endswith("/auth/tokens")
+    if isinstance(err, ka.Unauthorized) or status == 401 or (status == 404 and token_request):
         return AuthenticationError(
             f"authentication to {auth_url} failed: check the credentials "
             "(application credential or user, project and domains)",

@@ -38,6 +38,7 @@ from .._core.errors import (
     IntegrityError,
     NotFoundError,
     UnsupportedOperationError,
+    error_for_status,
     reading_response,
 )
 from .._core.executor import undo_shielded
@@ -79,6 +80,9 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
         multipart_threshold: larger objects are uploaded in segments (default: the
             part size).
         max_concurrency: segments (and ranged reads) in flight at once.
+        storage_url: the account's URL (``https://.../v1/AUTH_<project id>``) instead of
+            the one in the service catalog, as ``swift --os-storage-url`` takes it: to go
+            through a proxy, or to a given Swift proxy server.
         temp_url_key: the account's Temp-URL key (``X-Account-Meta-Temp-URL-Key``), needed
             by :meth:`generate_presigned_url`; see :meth:`set_temp_url_key`.
         clean_old_segments: before writing an object, look (HEAD) whether it is a large
@@ -101,6 +105,7 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
         part_size: int | None = None,
         multipart_threshold: int | None = None,
         max_concurrency: int = 8,
+        storage_url: str | None = None,
         temp_url_key: str | None = None,
         clean_old_segments: bool = True,
         session: BaseSession | None = None,
@@ -123,6 +128,7 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
         self.multipart_threshold = part_size if multipart_threshold is None else multipart_threshold
         self.max_concurrency = max_concurrency
         self._temp_url_key = temp_url_key
+        self.storage_url = storage_url
         self.clean_old_segments = clean_old_segments
         self._conn: Any = None
         self._token: str | None = None
@@ -152,6 +158,8 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
     async def _open(self) -> None:
         def connect() -> tuple[Any, str]:
             conn = create_openstack_connection(self.credentials)
+            if self.storage_url:
+                return conn, self.storage_url
             endpoint = conn.session.get_endpoint(
                 service_type="object-store",
                 interface=self.credentials.interface,
@@ -197,6 +205,14 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
             raise ValueError("a Swift container name is at most 256 bytes")
         if bucket.endswith("_segments"):
             raise ValueError(f"{bucket!r}: names ending in _segments hold large-object segments")
+
+    def _validate_metadata(self, metadata: Mapping[str, str]) -> None:
+        for name in metadata:
+            if "_" in name:
+                raise ValueError(
+                    f"invalid Swift metadata name {name!r}: Swift hands '_' back as '-' "
+                    f"(it would read back as {name.replace('_', '-')!r})"
+                )
 
     # -- writes ---------------------------------------------------------------------------
     def _object_headers(
@@ -371,8 +387,11 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
 
     async def _verify(self, key: str, data: bytes, said: Any) -> None:
         """A plain object's bytes against its ETag (its MD5). A large object's ETag is the
-        MD5 of its segments' MD5s, checked segment by segment at upload instead."""
+        MD5 of its segments' MD5s (a static one's are checked one by one at upload; a
+        dynamic one, ``X-Object-Manifest``, is whatever its prefix holds when read)."""
         if not said or said.get("X-Static-Large-Object", "").lower() == "true":
+            return
+        if "X-Object-Manifest" in said:
             return
         etag = said.get("ETag", "").strip('"')
         if not etag:
@@ -410,7 +429,9 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
                     ObjectInfo(
                         key=entry["name"],
                         size=int(entry.get("bytes", 0)),
-                        etag=entry.get("hash"),
+                        # a static large object is listed with its manifest's MD5 as
+                        # "hash"; its ETag (what a HEAD or GET says) is "slo_etag"
+                        etag=(entry.get("slo_etag") or entry.get("hash") or "").strip('"') or None,
                         last_modified=_listing_time(entry.get("last_modified")),
                         content_type=entry.get("content_type"),
                     )
@@ -423,10 +444,36 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
 
     # -- deletes and copies -----------------------------------------------------------------
     async def _delete(self, bucket: str, key: str) -> None:
-        """Delete an object; a large object's segments go with it."""
-        with contextlib.suppress(NotFoundError):
-            await self._request(
-                "DELETE", self._p(bucket, key), params={"multipart-manifest": "delete"}
+        """Delete an object; a Static Large Object's segments go with it.
+
+        Swift answers ``DELETE ?multipart-manifest=delete`` with 200 and the outcome in
+        the body: an object that is not an SLO is left as it was ("Not an SLO manifest"),
+        and is then deleted with a plain DELETE.
+        """
+        path = self._p(bucket, key)
+        try:
+            outcome = await self._request(
+                "DELETE",
+                path,
+                params={"multipart-manifest": "delete"},
+                headers={"Accept": "application/json"},
+            )
+        except NotFoundError:
+            return
+        if not isinstance(outcome, Mapping):  # no outcome in the body: nothing to check
+            return
+        errors = outcome.get("Errors") or []
+        if errors and all("Not an SLO manifest" in str(error) for error in errors):
+            with contextlib.suppress(NotFoundError):
+                await self._request("DELETE", path)
+        elif errors:
+            said = str(outcome.get("Response Status") or "500")
+            status = int(said.split()[0]) if said.split()[0].isdigit() else 500
+            raise error_for_status(
+                status,
+                provider=self.provider,
+                message=f"deleting {bucket}/{key}: {errors}",
+                body=outcome,
             )
 
     async def _copy(
@@ -451,7 +498,9 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
                     source.properties,
                 )
             )
-        await self._request("PUT", self._p(dst_bucket, dst_key), data=b"", headers=headers)
+        # no body (data=None): a body would bring a Content-Type, which Swift would take
+        # as the copy's own
+        await self._request("PUT", self._p(dst_bucket, dst_key), headers=headers)
         return await self._stat(dst_bucket, dst_key)
 
     # -- temp URLs ----------------------------------------------------------------------------

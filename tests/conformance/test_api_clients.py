@@ -161,7 +161,9 @@ async def test_newsletter_client() -> None:
         every_method_was_called(owner)
 
 
-async def test_infomaniak_openstack_clients(openstack_fake, openstack_creds) -> None:
+async def test_infomaniak_openstack_clients(
+    openstack_fake, openstack_creds, openstack_server
+) -> None:
     async with acloud.Session(max_workers=16) as cloud:
         compute = acloud.InfomaniakComputeClient(openstack_creds, session=cloud)
         owner = "InfomaniakComputeClient"
@@ -256,7 +258,9 @@ async def test_infomaniak_openstack_clients(openstack_fake, openstack_creds) -> 
         await call(network, owner, "delete_network", lan3["id"], form="keyword")
         every_method_was_called(owner)
 
-        identity = acloud.InfomaniakIdentityClient(openstack_creds, session=cloud)
+        # EC2 credentials need a user's own token: Keystone refuses application-credential
+        # (delegated) tokens there
+        identity = acloud.InfomaniakIdentityClient(openstack_server.credentials(), session=cloud)
         owner = "InfomaniakIdentityClient"
         await call(identity, owner, "get_current_user")
         await call(identity, owner, "list_projects")

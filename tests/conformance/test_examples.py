@@ -365,10 +365,14 @@ async def test_readme_coda(monkeypatch) -> None:
         await readme_coda()
 
 
-async def test_readme_infomaniak(workdir, openstack_fake, moto_endpoint, monkeypatch) -> None:
-    monkeypatch.setenv("OS_AUTH_URL", f"{openstack_fake.url}/identity/v3")
-    monkeypatch.setenv("OS_APPLICATION_CREDENTIAL_ID", "appcred-id")
-    monkeypatch.setenv("OS_APPLICATION_CREDENTIAL_SECRET", "appcred-secret")
+async def test_readme_infomaniak(
+    workdir, openstack_fake, openstack_creds, moto_endpoint, monkeypatch
+) -> None:
+    monkeypatch.setenv("OS_AUTH_URL", openstack_creds.auth_url)
+    monkeypatch.setenv("OS_APPLICATION_CREDENTIAL_ID", openstack_creds.application_credential_id)
+    monkeypatch.setenv(
+        "OS_APPLICATION_CREDENTIAL_SECRET", openstack_creds.application_credential_secret.get()
+    )
     monkeypatch.setenv("INFOMANIAK_S3_ACCESS_KEY", "testing")
     monkeypatch.setenv("INFOMANIAK_S3_SECRET_KEY", "testing-secret-key")
     monkeypatch.setenv("INFOMANIAK_S3_ENDPOINT", moto_endpoint)

@@ -129,17 +129,22 @@ async def test_infomaniak_s3_client(moto_endpoint, monkeypatch):
         moto_reset(moto_endpoint)
 
 
-async def test_infomaniak_object_storage_client(openstack_creds):
+async def test_infomaniak_object_storage_client(openstack_server):
     owner = "InfomaniakObjectStorageClient"
-    async with acloud.InfomaniakObjectStorageClient(openstack_creds) as swift:
-        await call(swift, owner, "create_container", "photos")
-        await call(swift, owner, "upload_object", "photos", "cat.jpg", b"\xff\xd8 cat")
-        await call(swift, owner, "upload_object", "photos", "big.bin", os.urandom(70_000))
-        assert await call(swift, owner, "list_containers") == ["photos"]
-        assert await call(swift, owner, "download_object", "photos", "cat.jpg") == b"\xff\xd8 cat"
-        await call(swift, owner, "delete_object", "photos", "cat.jpg")
-        assert await swift.list_objects("photos") == ["big.bin"]
-        every_method_was_called("InfomaniakObjectStorageClient")
+    try:
+        async with acloud.InfomaniakObjectStorageClient(openstack_server.credentials()) as swift:
+            await call(swift, owner, "create_container", "photos")
+            await call(swift, owner, "upload_object", "photos", "cat.jpg", b"\xff\xd8 cat")
+            await call(swift, owner, "upload_object", "photos", "big.bin", os.urandom(70_000))
+            assert await call(swift, owner, "list_containers") == ["photos"]
+            assert await call(swift, owner, "download_object", "photos", "cat.jpg") == (
+                b"\xff\xd8 cat"
+            )
+            await call(swift, owner, "delete_object", "photos", "cat.jpg")
+            assert await swift.list_objects("photos") == ["big.bin"]
+            every_method_was_called("InfomaniakObjectStorageClient")
+    finally:
+        openstack_server.wipe()
 
 
 class MemoryStorage(StorageClient):

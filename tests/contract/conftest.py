@@ -82,17 +82,24 @@ async def local_store(request: Any) -> AsyncIterator[tuple[StorageClient, str]]:
 
 
 @contextlib.asynccontextmanager
-async def _moto_bucket(
-    client: StorageClient, endpoint: str
+async def _fresh_bucket(
+    client: StorageClient, wipe: Callable[[], object]
 ) -> AsyncIterator[tuple[StorageClient, str]]:
-    from ..servers import moto_reset
-
+    """A new bucket of ``client``; ``wipe()`` empties the server afterwards."""
     bucket = new_bucket_name()
     await client.create_bucket(bucket)
     try:
         yield client, bucket
     finally:
-        moto_reset(endpoint)
+        wipe()
+
+
+def _moto_bucket(
+    client: StorageClient, endpoint: str
+) -> contextlib.AbstractAsyncContextManager[tuple[StorageClient, str]]:
+    from ..servers import moto_reset
+
+    return _fresh_bucket(client, lambda: moto_reset(endpoint))
 
 
 @contextlib.asynccontextmanager
@@ -209,22 +216,58 @@ async def gcs_fake_store(request: Any) -> AsyncIterator[tuple[StorageClient, str
 @store("swift")
 @contextlib.asynccontextmanager
 async def swift_store(request: Any) -> AsyncIterator[tuple[StorageClient, str]]:
-    from acloud.infomaniak import InfomaniakCredentials, InfomaniakObjectStorageClient
+    """OpenStack Swift (Debian's), authenticated by the real Keystone."""
+    from acloud.infomaniak import InfomaniakObjectStorageClient
 
-    from ..fakes.openstack import fake_openstack
-
-    async with fake_openstack() as fake, Session() as cloud:
-        creds = InfomaniakCredentials(
-            auth_url=f"{fake.url}/identity/v3",
-            application_credential_id="appcred-id",
-            application_credential_secret="appcred-secret",
-        )
+    server = request.getfixturevalue("openstack_server")
+    async with Session() as cloud:
         # 1 MiB segments: the large-object paths run on test-sized objects
-        client = InfomaniakObjectStorageClient(creds, session=cloud, segment_size=1024 * 1024)
+        client = InfomaniakObjectStorageClient(
+            server.credentials(), session=cloud, segment_size=1024 * 1024
+        )
         await client.set_temp_url_key("contract-temp-url-key-0123456789")
-        bucket = new_bucket_name()
-        await client.create_bucket(bucket)
-        yield client, bucket
+        async with _fresh_bucket(client, server.wipe) as pair:
+            yield pair
+
+
+async def s3api_credentials(server: Any) -> tuple[str, str]:
+    """EC2 credentials of the project, made once with InfomaniakIdentityClient, as an
+    Infomaniak user makes them for the S3 endpoint."""
+    from acloud.infomaniak import InfomaniakIdentityClient
+
+    if server.ec2 is None:
+        async with InfomaniakIdentityClient(server.credentials()) as identity:
+            made = await identity.create_ec2_credentials()
+        server.ec2 = (made["access"], made["secret"])
+    return server.ec2
+
+
+def _s3api_store(fast_path: bool) -> Factory:
+    @contextlib.asynccontextmanager
+    async def factory(request: Any) -> AsyncIterator[tuple[StorageClient, str]]:
+        """Swift's s3api (a production S3 implementation), EC2 credentials checked by
+        s3token against Keystone: Infomaniak's S3 endpoint."""
+        from acloud.infomaniak import InfomaniakS3Client, InfomaniakS3Credentials
+
+        server = request.getfixturevalue("openstack_server")
+        access, secret = await s3api_credentials(server)
+        async with Session() as cloud:
+            client = InfomaniakS3Client(
+                InfomaniakS3Credentials(access, secret),
+                endpoint_url=server.swift_url,
+                fast_path=fast_path,
+                session=cloud,
+                part_size=5 * 1024 * 1024,
+                multipart_threshold=5 * 1024 * 1024,
+            )
+            async with _fresh_bucket(client, server.wipe) as pair:
+                yield pair
+
+    return factory
+
+
+store("s3api")(_s3api_store(fast_path=True))
+store("s3api-aiobotocore")(_s3api_store(fast_path=False))
 
 
 @pytest.fixture(params=sorted(STORES))

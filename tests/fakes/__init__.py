@@ -1,5 +1,15 @@
-"""Spec-faithful fake servers (aiohttp, 127.0.0.1) for services without an emulator, or
-for behaviours an emulator lacks."""
+"""Spec-faithful fake servers (aiohttp, 127.0.0.1), only where no real server can run here:
+
+- ``coda.py``, ``newsletter.py``: Coda's and Infomaniak's Newsletter API servers are not
+  published; Prism serving the official specs sits in front of both and fails any
+  exchange that violates them (Prism's own mock answers examples, not state).
+- ``openstack.py``: Nova, Glance, Cinder, Neutron, Octavia, Designate and Heat, which need
+  hypervisors, namespaces, DNS servers and queues (Swift and Keystone run for real).
+- ``gcs.py``: what fake-gcs-server does not do (named in its docstring; strict xfails
+  on the real emulator show each gap).
+- ``s3strict.py``: S3 regions (a bucket in another region, answered as S3 answers),
+  which neither moto nor Swift's one-region S3 layer can show.
+"""
 
 from __future__ import annotations
 

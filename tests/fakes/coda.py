@@ -1,4 +1,6 @@
-"""A fake Coda API v1 server that follows the official spec (v1.4.17).
+"""A fake Coda API v1 server that follows the official spec (v1.4.17). It stands in for
+coda.io, whose server is not published; Prism, serving the official spec, validates every
+exchange in front of it (tests/prism.py).
 
 Routes are registered under the spec's own path templates (``/docs/{docId}/tables/
 {tableIdOrName}/rows``...), so every recorded exchange can be checked against the schema of

@@ -1,4 +1,6 @@
-"""A fake Infomaniak Newsletter API v1 server that follows the official spec.
+"""A fake Infomaniak Newsletter API v1 server that follows the official spec. It stands in
+for Infomaniak's API, whose server is not published; Prism, serving the official spec,
+validates every exchange in front of it (tests/prism.py).
 
 Routes are registered under the spec's own path templates (``/1/newsletters/{domain}/
 campaigns/{campaign}``...) so recorded exchanges can be checked against the schema of their

@@ -1,10 +1,13 @@
 """A fake OpenStack cloud (one aiohttp app) for the real openstacksdk to talk to.
 
-Keystone v3 (password and application-credential auth, a service catalog pointing at this
-same app), version discovery documents, and in-memory Nova, Glance, Cinder v3, Neutron,
-Octavia, Designate and Heat, following the shapes of the OpenStack API reference
-(https://docs.openstack.org/api-ref/): create -> list -> delete is real. Swift lives in
-tests/fakes/swift.py and is mounted here under /object-store.
+It stands in for Nova, Glance, Cinder v3, Neutron, Octavia, Designate and Heat: none of
+them runs on one machine without hypervisors, network namespaces, a DNS server or a
+message queue, and none installs from the registries this machine reaches. In memory,
+following the shapes of the OpenStack API reference (https://docs.openstack.org/api-ref/):
+create -> list -> delete is real, with the version discovery documents openstacksdk asks
+for. It has no Keystone of its own: the real one (tests/openstack_servers.py, beside
+Debian's Swift) lists its services in the catalog, where openstacksdk discovers them as
+it does in production, and vouches for the tokens they are called with.
 
 ``delay`` (seconds) is added to every service call, to prove the event loop stays free
 while openstacksdk blocks in threads.
@@ -25,8 +28,16 @@ from aiohttp import web
 
 from . import serve
 
-PROJECT_ID = "0123456789abcdef0123456789abcdef"
-USER_ID = "fedcba9876543210fedcba9876543210"
+#: The services served, as the catalog lists them: (type, name, path).
+SERVICES = [
+    ("compute", "nova", "/compute/v2.1"),
+    ("image", "glance", "/image"),
+    ("block-storage", "cinderv3", "/volume/v3/$(project_id)s"),
+    ("network", "neutron", "/network"),
+    ("load-balancer", "octavia", "/load-balancer"),
+    ("dns", "designate", "/dns"),
+    ("orchestration", "heat", "/heat/v1/$(project_id)s"),
+]
 
 
 def _now() -> str:
@@ -42,22 +53,12 @@ def _error(status: int, message: str) -> web.Response:
 class FakeOpenStack:
     """State and handlers of the fake cloud."""
 
-    def __init__(
-        self,
-        *,
-        username: str = "demo",
-        password: str = "demo-password",
-        app_cred_id: str = "appcred-id",
-        app_cred_secret: str = "appcred-secret",
-        region: str = "dc3-a",
-    ) -> None:
-        self.username = username
-        self.password = password
-        self.app_cred = (app_cred_id, app_cred_secret)
-        self.region = region
+    def __init__(self, keystone: Any) -> None:
+        self.keystone = keystone  # the real Keystone's tests.openstack_servers.OpenStack
+        self.project_id: str = keystone.project_id
         self.url = ""
         self.delay = 0.0
-        self.tokens: set[str] = set()
+        self.tokens: set[str] = set()  # tokens Keystone vouched for
         self.calls: list[str] = []  # "METHOD path" of service calls
         self.in_flight = 0
         self.max_in_flight = 0
@@ -135,9 +136,6 @@ class FakeOpenStack:
         self.zones: dict[str, dict[str, Any]] = {}
         self.recordsets: dict[str, dict[str, dict[str, Any]]] = {}
         self.stacks: dict[str, dict[str, Any]] = {}
-        self.app_credentials = {"ac-1": {"id": "ac-1", "name": "ci", "project_id": PROJECT_ID}}
-        self.ec2: dict[str, dict[str, Any]] = {}
-        self.swift: Any = None  # a FakeSwift, set by fake_openstack
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}-{next(self._ids):06d}"
@@ -146,18 +144,6 @@ class FakeOpenStack:
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware], client_max_size=256 * 1024**2)
         r = app.router
-        r.add_get("/identity", self.identity_versions)
-        r.add_get("/identity/", self.identity_versions)
-        r.add_get("/identity/v3", self.identity_v3)
-        r.add_get("/identity/v3/", self.identity_v3)
-        r.add_post("/identity/v3/auth/tokens", self.issue_token)
-        r.add_get("/identity/v3/users/{user}", self.get_user)
-        r.add_get("/identity/v3/users/{user}/projects", self.user_projects)
-        r.add_get("/identity/v3/auth/projects", self.user_projects)
-        r.add_get("/identity/v3/users/{user}/application_credentials", self.list_app_creds)
-        r.add_post("/identity/v3/users/{user}/credentials/OS-EC2", self.create_ec2)
-        r.add_get("/identity/v3/users/{user}/credentials/OS-EC2", self.list_ec2)
-        r.add_delete("/identity/v3/users/{user}/credentials/OS-EC2/{cred}", self.delete_ec2)
         for prefix, doc in self._version_docs().items():
             r.add_get(prefix, self._versions(doc))
             r.add_get(prefix + "/", self._versions(doc))
@@ -238,12 +224,13 @@ class FakeOpenStack:
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Callable[..., Any]) -> Any:
-        path = request.path
-        service = not path.startswith(("/identity", "/object-store"))
-        if not service or path.rstrip("/") in self._version_docs():
-            return await handler(request)  # keystone, discovery and swift check their own
-        if request.headers.get("X-Auth-Token") not in self.tokens:
-            return _error(401, "The request you have made requires authentication.")
+        if request.path.rstrip("/") in self._version_docs():
+            return await handler(request)  # discovery needs no token
+        token = request.headers.get("X-Auth-Token", "")
+        if token not in self.tokens:
+            if not token or not await asyncio.to_thread(self.keystone.token_is_valid, token):
+                return _error(401, "The request you have made requires authentication.")
+            self.tokens.add(token)
         self.calls.append(f"{request.method} {request.path_qs}")
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -285,139 +272,6 @@ class FakeOpenStack:
             return web.json_response(doc, status=300 if "versions" in doc else 200)
 
         return handler
-
-    def _v3(self) -> dict[str, Any]:
-        return {
-            "id": "v3.14",
-            "status": "stable",
-            "updated": "2020-04-07T00:00:00Z",
-            "links": self._link("/identity/v3/"),
-            "media-types": [
-                {"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}
-            ],
-        }
-
-    async def identity_versions(self, request: web.Request) -> web.Response:
-        return web.json_response({"versions": {"values": [self._v3()]}}, status=300)
-
-    async def identity_v3(self, request: web.Request) -> web.Response:
-        return web.json_response({"version": self._v3()})
-
-    # -- keystone ---------------------------------------------------------------------
-    def _catalog(self) -> list[dict[str, Any]]:
-        def entry(kind: str, name: str, path: str) -> dict[str, Any]:
-            endpoints = [
-                {
-                    "id": uuid.uuid4().hex,
-                    "interface": face,
-                    "region": self.region,
-                    "region_id": self.region,
-                    "url": f"{self.url}{path}",
-                }
-                for face in ("public", "internal")
-            ]
-            return {"type": kind, "name": name, "id": uuid.uuid4().hex, "endpoints": endpoints}
-
-        return [
-            entry("identity", "keystone", "/identity/v3"),
-            entry("compute", "nova", "/compute/v2.1"),
-            entry("image", "glance", "/image"),
-            entry("block-storage", "cinderv3", f"/volume/v3/{PROJECT_ID}"),
-            entry("network", "neutron", "/network"),
-            entry("load-balancer", "octavia", "/load-balancer"),
-            entry("dns", "designate", "/dns"),
-            entry("orchestration", "heat", f"/heat/v1/{PROJECT_ID}"),
-            entry("object-store", "swift", f"/object-store/v1/AUTH_{PROJECT_ID}"),
-        ]
-
-    async def issue_token(self, request: web.Request) -> web.Response:
-        try:
-            identity = (await request.json())["auth"]["identity"]
-        except (ValueError, KeyError):
-            return _error(400, "Malformed auth request.")
-        methods = identity.get("methods", [])
-        ok = False
-        if "password" in methods:
-            user = identity["password"]["user"]
-            ok = user.get("name") == self.username and user.get("password") == self.password
-        elif "application_credential" in methods:
-            cred = identity["application_credential"]
-            ok = (cred.get("id"), cred.get("secret")) == self.app_cred
-        if not ok:  # keystone's error shape
-            error = {
-                "code": 401,
-                "title": "Unauthorized",
-                "message": "The request you have made requires authentication.",
-            }
-            return web.json_response({"error": error}, status=401)
-        token = uuid.uuid4().hex
-        self.tokens.add(token)
-        expires = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)).strftime(
-            "%Y-%m-%dT%H:%M:%S.000000Z"
-        )
-        body = {
-            "token": {
-                "methods": methods,
-                "expires_at": expires,
-                "issued_at": _now(),
-                "user": {
-                    "id": USER_ID,
-                    "name": self.username,
-                    "domain": {"id": "default", "name": "Default"},
-                },
-                "project": {
-                    "id": PROJECT_ID,
-                    "name": "PCP-TEST",
-                    "domain": {"id": "default", "name": "Default"},
-                },
-                "roles": [{"id": "r1", "name": "member"}],
-                "catalog": self._catalog(),
-            }
-        }
-        return web.json_response(body, status=201, headers={"X-Subject-Token": token})
-
-    async def get_user(self, request: web.Request) -> web.Response:
-        if request.match_info["user"] != USER_ID:
-            return _error(404, "Could not find user.")
-        user = {
-            "id": USER_ID,
-            "name": self.username,
-            "domain_id": "default",
-            "enabled": True,
-            "email": "demo@example.com",
-        }
-        return web.json_response({"user": user})
-
-    async def user_projects(self, request: web.Request) -> web.Response:
-        project = {"id": PROJECT_ID, "name": "PCP-TEST", "domain_id": "default", "enabled": True}
-        return web.json_response({"projects": [project], "links": {"next": None}})
-
-    async def list_app_creds(self, request: web.Request) -> web.Response:
-        return web.json_response(
-            {
-                "application_credentials": list(self.app_credentials.values()),
-                "links": {"next": None},
-            }
-        )
-
-    async def create_ec2(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        cred = {
-            "access": uuid.uuid4().hex,
-            "secret": uuid.uuid4().hex,
-            "tenant_id": body.get("tenant_id", PROJECT_ID),
-            "user_id": USER_ID,
-        }
-        self.ec2[cred["access"]] = cred
-        return web.json_response({"credential": cred}, status=201)
-
-    async def list_ec2(self, request: web.Request) -> web.Response:
-        return web.json_response({"credentials": list(self.ec2.values())})
-
-    async def delete_ec2(self, request: web.Request) -> web.Response:
-        if self.ec2.pop(request.match_info["cred"], None) is None:
-            return _error(404, "Could not find credential.")
-        return web.Response(status=204)
 
     # -- generic listing ----------------------------------------------------------------
     def _lister(
@@ -466,7 +320,7 @@ class FakeOpenStack:
             "image": {"id": "img-1"},
             "addresses": {},
             "created": _now(),
-            "tenant_id": PROJECT_ID,
+            "tenant_id": self.project_id,
             "os-extended-volumes:volumes_attached": [],
             **extra,
         }
@@ -765,7 +619,7 @@ class FakeOpenStack:
             "stack_status": "CREATE_COMPLETE",
             "creation_time": _now(),
             "parameters": body.get("parameters", {}),
-            "links": self._link(f"/heat/v1/{PROJECT_ID}/stacks/{body['stack_name']}/{sid}"),
+            "links": self._link(f"/heat/v1/{self.project_id}/stacks/{body['stack_name']}/{sid}"),
             "resources": list((template.get("resources") or {}).items()),
         }
         return web.json_response(
@@ -780,7 +634,7 @@ class FakeOpenStack:
         for stack in self.stacks.values():
             if key in (stack["id"], stack["stack_name"]):
                 raise web.HTTPFound(
-                    f"{self.url}/heat/v1/{PROJECT_ID}/stacks/{stack['stack_name']}/{stack['id']}"
+                    f"{self.url}/heat/v1/{self.project_id}/stacks/{stack['stack_name']}/{stack['id']}"
                 )
         return _error(404, f"The Stack ({key}) could not be found.")
 
@@ -824,15 +678,11 @@ class FakeOpenStack:
 
 
 @contextlib.asynccontextmanager
-async def fake_openstack(**options: Any) -> AsyncIterator[FakeOpenStack]:
-    """Serve a FakeOpenStack (with a FakeSwift under /object-store) on 127.0.0.1."""
-    from .swift import FakeSwift
-
-    fake = FakeOpenStack(**options)
-    app = fake.app()
-    fake.swift = FakeSwift(lambda token: token in fake.tokens, account=f"AUTH_{PROJECT_ID}")
-    fake.swift.mount(app, "/object-store/v1")
-    async with serve(app) as url:
+async def fake_openstack(keystone: Any) -> AsyncIterator[FakeOpenStack]:
+    """Serve a FakeOpenStack on 127.0.0.1, listed in ``keystone``'s catalog (a
+    tests.openstack_servers.OpenStack) for as long as it runs."""
+    fake = FakeOpenStack(keystone)
+    async with serve(fake.app()) as url:
         fake.url = url
-        fake.swift.url = url
+        await asyncio.to_thread(keystone.register_services, url, SERVICES)
         yield fake

@@ -6,6 +6,9 @@ and answers 403 SignatureDoesNotMatch when it differs. Objects live in memory (P
 with Range, HEAD, DELETE). A bucket may be pinned to a region: a request signed for
 another region gets S3's 400 AuthorizationHeaderMalformed with ``x-amz-bucket-region``.
 ``requests`` records (method, raw path, signing region) of every request.
+
+It stands in for S3's regions: Swift's S3 layer verifies signatures for real (through
+Keystone) but serves one region, so the region-redirect paths need this fake.
 """
 
 from __future__ import annotations

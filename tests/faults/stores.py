@@ -1,5 +1,5 @@
-"""Every store behind a fault proxy: moto (S3, both request paths), the GCS emulator and
-the GCS fake, Azurite, and the fake Swift; each with a way to see what a failure left.
+"""Every store behind a fault proxy: moto (S3, both request paths), fake-gcs-server and
+the GCS fake, Azurite, and Swift with Keystone; each with a way to see what a failure left.
 
 ``faulted(name, request)`` yields a :class:`Faulted`: the client (made from a Session with
 short timeouts and a quick retry policy), an empty bucket, the proxy (clean until the
@@ -9,6 +9,7 @@ holds (multipart uploads, resumable sessions, large-object segments).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -161,32 +162,29 @@ async def _azure(request: Any, bucket: str, options: Any) -> AsyncIterator[Fault
 
 @contextlib.asynccontextmanager
 async def _swift(request: Any, bucket: str, options: Any) -> AsyncIterator[Faulted]:
-    from acloud.infomaniak import InfomaniakCredentials, InfomaniakObjectStorageClient
+    """Debian's Swift (tests/openstack_servers.py), the client authenticated by the real
+    Keystone and sent to the account's URL through the proxy."""
+    from acloud.infomaniak import InfomaniakObjectStorageClient
 
-    from ..fakes.openstack import fake_openstack
+    server = request.getfixturevalue("openstack_server")
+    proxy = FaultProxy(server.swift_url, style="text")
+    async with proxy.running() as url, session(**options) as cloud:
+        client = InfomaniakObjectStorageClient(
+            server.credentials(),
+            session=cloud,
+            segment_size=SMALL,
+            storage_url=f"{url}/v1/AUTH_{server.project_id}",
+        )
+        await client.create_bucket(bucket)
 
-    async with fake_openstack() as fake:
-        proxy = FaultProxy(fake.url, style="text")
-        async with proxy.running() as url, session(**options) as cloud:
-            fake.url = fake.swift.url = url  # the catalog sends the client through the proxy
-            creds = InfomaniakCredentials(
-                auth_url=f"{url}/identity/v3",
-                application_credential_id="appcred-id",
-                application_credential_secret="appcred-secret",
-            )
-            client = InfomaniakObjectStorageClient(creds, session=cloud, segment_size=SMALL)
-            await client.create_bucket(bucket)
+        async def leftovers() -> list[str]:
+            return await asyncio.to_thread(server.orphan_segments, bucket)
 
-            async def leftovers() -> list[str]:
-                """Segments no live large object refers to."""
-                used = {
-                    seg["path"].lstrip("/").partition("/")[2]
-                    for obj in fake.swift.containers.get(bucket, {}).values()
-                    for seg in obj.manifest or ()
-                }
-                return sorted(set(fake.swift.containers.get(f"{bucket}_segments", {})) - used)
-
+        try:
             yield Faulted("swift", client, bucket, proxy, cloud, leftovers)
+        finally:
+            proxy.clean()
+            await asyncio.to_thread(server.wipe)
 
 
 _STORES: dict[str, Callable[[Any, str, Any], contextlib.AbstractAsyncContextManager[Faulted]]] = {
@@ -225,7 +223,7 @@ def object_path(name: str, path: str) -> bool:
     """Whether a proxied request path addresses an object (not a bucket, token or catalog):
     the requests the suite faults."""
     if name == "swift":
-        return path.startswith("/object-store/") and path.count("/") >= 5
+        return path.startswith("/v1/") and path.split("?")[0].count("/") >= 4
     if name.startswith("gcs"):
         return "/o/" in path or path.startswith("/upload/") or "/o?" in path
     return path.split("?")[0].count("/") >= 2 + (name == "azure")

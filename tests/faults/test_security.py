@@ -4,6 +4,7 @@ a repr, an exception or the CLI's output; TLS verified by default; presigned URL
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import ipaddress
 import logging
@@ -55,7 +56,9 @@ def _private_key_lines(account: dict[str, str]) -> list[str]:
     return [line for line in account["private_key"].splitlines() if len(line) > 40][1:4]
 
 
-async def test_no_secret_in_logs_reprs_errors_or_cli_output(request, caplog, tmp_path):
+async def test_no_secret_in_logs_reprs_errors_or_cli_output(
+    request, caplog, tmp_path, openstack_fake, openstack_creds
+):
     caplog.set_level(logging.DEBUG)  # every logger: acloud, botocore, azure, aiohttp, keystone
     seen = Seen()
     secrets: dict[str, str] = {}
@@ -144,24 +147,18 @@ async def test_no_secret_in_logs_reprs_errors_or_cli_output(request, caplog, tmp
         seen.add(news)
 
     # OpenStack (openstacksdk and keystoneauth log at DEBUG too)
-    from acloud.infomaniak import InfomaniakComputeClient, InfomaniakCredentials
+    from acloud.infomaniak import InfomaniakComputeClient
 
-    from ..fakes.openstack import fake_openstack
-
-    async with fake_openstack() as os_fake, Session(retry=ONE) as cloud:
-        secrets["openstack secret"] = "appcred-secret"
-        good = InfomaniakCredentials(
-            auth_url=f"{os_fake.url}/identity/v3",
-            application_credential_id="appcred-id",
-            application_credential_secret="appcred-secret",
-        )
+    good = openstack_creds  # the fake services are in the real Keystone's catalog
+    async with Session(retry=ONE) as cloud:
+        assert good.application_credential_secret is not None
+        secrets["openstack secret"] = good.application_credential_secret.get()
         compute = InfomaniakComputeClient(good, session=cloud)
         await compute.list_instances()
         assert await compute.get_instance("missing") is None
-        wrong = InfomaniakCredentials(
-            auth_url=f"{os_fake.url}/identity/v3",
-            application_credential_id="appcred-id",
-            application_credential_secret="appcred-secret-WRONG",
+        # changed at its start: Keystone's bcrypt reads only the first 72 bytes of a secret
+        wrong = dataclasses.replace(
+            good, application_credential_secret=f"WRONG-{secrets['openstack secret']}"
         )
         await seen.error(InfomaniakComputeClient(wrong, session=cloud).get_instance("x"))
         seen.add(compute, good, wrong)

@@ -1,8 +1,11 @@
-"""The Infomaniak OpenStack clients: the real openstacksdk over HTTP to the fake cloud."""
+"""The Infomaniak OpenStack clients: the real openstacksdk, authenticated by the real
+Keystone, discovering the fake cloud's services in Keystone's catalog (identity itself:
+tests/integration/test_keystone.py)."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 
 import pytest
@@ -24,8 +27,6 @@ from acloud.infomaniak import (
     InfomaniakVolumeClient,
     WaitTimeoutError,
 )
-
-from ..fakes.openstack import PROJECT_ID
 
 pytestmark = pytest.mark.integration
 
@@ -115,20 +116,6 @@ async def test_network(openstack_fake, openstack_creds, cloud):
         "195.15.0.10"
     ]
     assert [lb["name"] for lb in await network.list_loadbalancers()] == ["web"]
-
-
-async def test_identity(openstack_fake, openstack_creds, cloud):
-    identity = InfomaniakIdentityClient(openstack_creds, session=cloud)
-    assert (await identity.get_current_user())["name"] == "demo"
-    assert [p["id"] for p in await identity.list_projects()] == [PROJECT_ID]
-    assert [a["name"] for a in await identity.list_application_credentials()] == ["ci"]
-    ec2 = await identity.create_ec2_credentials()
-    assert ec2["tenant_id"] == PROJECT_ID
-    assert ec2["access"] in openstack_fake.ec2
-    await identity.delete_ec2_credentials(ec2["access"])
-    assert openstack_fake.ec2 == {}
-    with pytest.raises(NotFoundError):
-        await identity.delete_ec2_credentials(ec2["access"])
 
 
 async def test_dns(openstack_fake, openstack_creds, cloud):
@@ -239,38 +226,36 @@ async def test_cancelling_an_awaiting_call_does_not_wedge_the_executor(
         assert time.monotonic() - started < 1.5  # the second worker thread kept serving
 
 
-async def test_bad_credentials_name_the_auth_url_not_the_secret(openstack_fake, cloud):
+async def test_bad_credentials_name_the_auth_url_not_the_secret(
+    openstack_server, openstack_creds, cloud
+):
     secret = "definitely-not-the-secret"
-    openstack_creds = InfomaniakCredentials(
-        auth_url=f"{openstack_fake.url}/identity/v3",
-        application_credential_id="appcred-id",
-        application_credential_secret=secret,
-    )
-    compute = InfomaniakComputeClient(openstack_creds, session=cloud)
+    wrong = dataclasses.replace(openstack_creds, application_credential_secret=secret)
+    compute = InfomaniakComputeClient(wrong, session=cloud)
     with pytest.raises(AuthenticationError) as info:
         await compute.get_instance("x")
     message = str(info.value)
-    assert f"{openstack_fake.url}/identity/v3" in message
+    assert openstack_server.auth_url in message
     assert secret not in message
     assert secret not in repr(info.value)
-    assert secret not in repr(openstack_creds)
+    assert secret not in repr(wrong)
     assert secret not in repr(compute)
 
 
-async def test_password_credentials_and_from_env(openstack_fake, cloud, monkeypatch):
+async def test_password_credentials_and_from_env(openstack_server, cloud, monkeypatch):
     env = {
-        "OS_AUTH_URL": f"{openstack_fake.url}/identity/v3",
+        "OS_AUTH_URL": openstack_server.auth_url,
         "OS_AUTH_TYPE": "password",
-        "OS_USERNAME": "demo",
-        "OS_PASSWORD": "demo-password",
-        "OS_PROJECT_NAME": "PCP-TEST",
+        "OS_USERNAME": openstack_server.user,
+        "OS_PASSWORD": openstack_server.password,
+        "OS_PROJECT_NAME": openstack_server.project,
         "OS_REGION_NAME": "dc3-a",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     identity = InfomaniakIdentityClient.from_env(session=cloud)
-    assert (await identity.get_current_user())["name"] == "demo"
-    assert "demo-password" not in repr(identity.credentials)
+    assert (await identity.get_current_user())["name"] == openstack_server.user
+    assert openstack_server.password not in repr(identity.credentials)
     monkeypatch.setenv("OS_AUTH_TYPE", "v3applicationcredential")
     with pytest.raises(ValueError, match="OS_APPLICATION_CREDENTIAL_ID"):
         InfomaniakCredentials.from_env()
