@@ -107,3 +107,38 @@ async def test_ec2_credentials_open_the_s3_endpoint_until_deleted(openstack_serv
                 await client.list_buckets()
         with pytest.raises(NotFoundError):
             await identity.delete_ec2_credentials(made["access"])
+
+
+async def test_infomaniak_s3_urls_work_in_the_transfer_engine(openstack_server, tmp_path):
+    """``infomaniak-s3://`` store URLs on Swift's S3 layer, with EC2 credentials made in
+    Keystone: a sync up, a second sync with nothing to do, and back down."""
+    import acloud
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(12):
+        (src / f"f{i:02d}.txt").write_bytes(b"x" * (i * 1000 + 1))
+    async with Session() as cloud:
+        identity = InfomaniakIdentityClient(openstack_server.credentials(), session=cloud)
+        made = await identity.create_ec2_credentials()
+        options = {
+            "session": cloud,
+            "credentials": InfomaniakS3Credentials(made["access"], made["secret"]),
+            "endpoint_url": openstack_server.swift_url,
+        }
+        try:
+            async with acloud.open_client("infomaniak-s3", **options) as s3:
+                await s3.create_bucket("engine")
+            up = await acloud.sync(str(src), "infomaniak-s3://engine/daily", **options)
+            assert (len(up.ok), up.failed) == (12, {})
+            again = await acloud.sync(str(src), "infomaniak-s3://engine/daily", **options)
+            assert (again.ok, len(again.skipped)) == ([], 12)
+            down = await acloud.sync(
+                "infomaniak-s3://engine/daily", str(tmp_path / "back"), **options
+            )
+            assert (len(down.ok), down.failed) == (12, {})
+            for i in range(12):
+                assert (tmp_path / "back" / f"f{i:02d}.txt").read_bytes() == b"x" * (i * 1000 + 1)
+        finally:
+            await asyncio.to_thread(openstack_server.wipe)
+            await identity.delete_ec2_credentials(made["access"])
