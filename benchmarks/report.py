@@ -62,12 +62,21 @@ def tables(reports: dict[str, dict[str, Any]]) -> str:
                 others = ", ".join(f"{k} {v['median']:,.2f}" for k, v in figs.items() if k != unit)
                 lines.append(
                     f"| {who} | {main['median']:,.1f} ({main['min']:,.1f}-{main['max']:,.1f}) "
-                    f"| {others} | {w['acloud_over'][who]:.2f}x |"
+                    f"| {others} | {_ratio(w['acloud_over'].get(who))} |"
+                )
+            for who, crash in w.get("crashed", {}).items():
+                tail = " / ".join(crash["stderr"][-2:]).replace("|", "/")
+                lines.append(
+                    f"| {who} | crashed in round {crash['round']}: {crash['how']} | {tail} | |"
                 )
             for who, why in w.get("skipped", {}).items():
                 lines.append(f"| {who} | not run: {why} | | |")
         lines.append("")
     return "\n".join(lines)
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
 
 
 def chart(reports: dict[str, dict[str, Any]]) -> str | None:

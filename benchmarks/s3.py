@@ -32,6 +32,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -627,10 +628,31 @@ def _run_here(workload: Workload, driver: type[Driver], endpoint: str) -> dict[s
     return asyncio.run(main())
 
 
+class Crashed(Exception):
+    """A contender's run died: how (a signal or an exit code, or the exception of an
+    in-process run) and the end of its stderr."""
+
+    def __init__(self, how: str, stderr: str = "") -> None:
+        super().__init__(how)
+        self.how = how
+        self.stderr_tail = stderr.strip().splitlines()[-8:]
+
+    def record(self, round_no: int) -> dict[str, Any]:
+        return {"round": round_no, "how": self.how, "stderr": self.stderr_tail}
+
+
+def _died(err: subprocess.CalledProcessError) -> str:
+    if err.returncode < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-err.returncode).name}"
+    return f"exit code {err.returncode}"
+
+
 def _run_elsewhere(python: str, workload: Workload, name: str, endpoint: str) -> dict[str, float]:
     """One run in a fresh interpreter. A run whose process dies is shown and run again,
-    once (obstore's worker can abort). ``acloud@base`` is acloud as it is in the checkout
-    ``ACLOUD_BENCH_BASELINE`` names (run from there, its own benchmark code and all)."""
+    once (obstore's worker can abort); dying twice raises :class:`Crashed`. ``acloud@base``
+    is acloud as it is in the checkout ``ACLOUD_BENCH_BASELINE`` names (run from there,
+    its own benchmark code and all)."""
     cwd = ROOT
     if name == BASELINE_NAME:
         name, cwd = "acloud", os.environ["ACLOUD_BENCH_BASELINE"]
@@ -638,10 +660,11 @@ def _run_elsewhere(python: str, workload: Workload, name: str, endpoint: str) ->
         try:
             return _run_in_process(python, workload, name, endpoint, cwd)
         except subprocess.CalledProcessError as err:
-            print(f"  {name}: the run's process failed ({err}); its stderr ends:", flush=True)
-            print("    " + "\n    ".join((err.stderr or "").strip().splitlines()[-8:]), flush=True)
+            crash = Crashed(_died(err), err.stderr or "")
+            print(f"  {name}: the run's process died ({crash.how}); its stderr ends:", flush=True)
+            print("    " + "\n    ".join(crash.stderr_tail), flush=True)
             if attempt == 2:
-                raise
+                raise crash from err
     raise AssertionError("unreachable")
 
 
@@ -746,23 +769,43 @@ def run_workload(
     names = [n for n in contenders if not available(n)]
     skipped = {n: available(n) for n in contenders if available(n)}
     runs: dict[str, list[dict[str, float]]] = {n: [] for n in names}
+    crashed: dict[str, dict[str, Any]] = {}
     python = os.environ.get("ACLOUD_BENCH_AIOBOTO3_PYTHON", "")
     for round_no in range(rounds + 1):  # round 0 warms up and is not recorded
         shift = round_no % len(names)
         for name in names[shift:] + names[:shift]:
-            if name == "aioboto3":
-                figures = _run_elsewhere(python, w, name, endpoint)
-            elif (drivers is DRIVERS and ISOLATE) or name == BASELINE_NAME:
-                figures = _run_elsewhere(sys.executable, w, name, endpoint)
-            else:
-                figures = _run_here(w, drivers[name], endpoint)
+            if name in crashed:
+                continue
+            try:
+                if name == "aioboto3":
+                    figures = _run_elsewhere(python, w, name, endpoint)
+                elif (drivers is DRIVERS and ISOLATE) or name == BASELINE_NAME:
+                    figures = _run_elsewhere(sys.executable, w, name, endpoint)
+                else:
+                    try:
+                        figures = _run_here(w, drivers[name], endpoint)
+                    except Exception as err:
+                        raise Crashed(f"{type(err).__name__}: {err}") from err
+            except Crashed as crash:  # recorded; the other contenders go on
+                crashed[name] = crash.record(round_no)
+                print(f"  round {round_no} {name:<12} crashed: {crash.how}", flush=True)
+                continue
             shown = ", ".join(f"{k} {v:,.2f}" for k, v in figures.items())
             print(f"  round {round_no} {name:<12} {shown}", flush=True)
             if round_no:
                 runs[name].append(figures)
-    out: dict[str, Any] = {"unit": w.unit, "skipped": skipped, "contenders": {}}
+    out: dict[str, Any] = {
+        "unit": w.unit,
+        "skipped": skipped,
+        "crashed": crashed,
+        "contenders": {},
+    }
     for name, figures in runs.items():
-        out["contenders"][name] = {key: summarize([f[key] for f in figures]) for key in figures[0]}
+        if name not in crashed and figures:
+            out["contenders"][name] = {k: summarize([f[k] for f in figures]) for k in figures[0]}
+    if "acloud" not in out["contenders"]:
+        out["acloud_over"] = {}
+        return out
     acloud = out["contenders"]["acloud"][w.unit]["median"]
     out["acloud_over"] = {
         name: round(acloud / c[w.unit]["median"], 2) for name, c in out["contenders"].items()

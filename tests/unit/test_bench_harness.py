@@ -1,0 +1,60 @@
+"""The benchmark harness goes on when a contender dies: the contender is recorded as
+crashed (how, in which round, the end of its stderr), the others are measured, and the
+tables say so."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Any
+
+import pytest
+
+from benchmarks import s3
+from benchmarks.report import tables
+
+
+class Quick(s3.Workload):
+    name, unit = "w0 nothing", "ops/s"
+    contenders = ("acloud", "peer", "crasher")
+
+    async def body(self, d: s3.Driver) -> None:
+        await d.put("k", b"")
+
+    def figures(self, wall: float, cpu: float) -> dict[str, float]:
+        return {"ops/s": 1 / max(wall, 1e-6)}
+
+
+class Fine(s3.Driver):
+    async def warm(self) -> None:
+        return None
+
+    async def put(self, key: str, data: bytes) -> None:
+        return None
+
+
+class Dies(Fine):
+    async def put(self, key: str, data: bytes) -> None:
+        raise RuntimeError("the peer's worker died")
+
+
+def test_an_in_process_crash_is_recorded_and_the_others_are_measured(tmp_path):
+    drivers: dict[str, Any] = {"acloud": Fine, "peer": Fine, "crasher": Dies}
+    out = s3.run_workload(Quick(True, str(tmp_path)), "http://127.0.0.1:9", 2, drivers)
+    assert set(out["contenders"]) == {"acloud", "peer"}
+    assert out["crashed"]["crasher"]["how"] == "RuntimeError: the peer's worker died"
+    assert out["crashed"]["crasher"]["round"] == 0
+    assert set(out["acloud_over"]) == {"acloud", "peer"}
+    report = {"machine": {"date": "d", "commit": "c", "cpus": 2, "python": "3"}, "rounds": 2}
+    table = tables({"s3": {**report, "workloads": {Quick.name: out}}})
+    assert "| crasher | crashed in round 0: RuntimeError: the peer's worker died |" in table
+
+
+def test_a_process_killed_twice_is_recorded_with_its_signal(tmp_path, monkeypatch):
+    def abort(*args: Any, **kwargs: Any) -> dict[str, float]:
+        raise subprocess.CalledProcessError(-6, ["python"], stderr="fatal runtime error\nabort")
+
+    monkeypatch.setattr(s3, "_run_in_process", abort)
+    with pytest.raises(s3.Crashed) as caught:
+        s3._run_elsewhere("python", Quick(True, str(tmp_path)), "crasher", "http://x")
+    assert caught.value.how == "killed by SIGABRT"
+    assert caught.value.stderr_tail == ["fatal runtime error", "abort"]
