@@ -356,7 +356,8 @@ class AzureBlobClient(StorageClient):
         metadata: dict[str, str],
         if_none_match: bool,
     ) -> ObjectInfo:
-        """One Put Blob, with the MD5 the service checks on arrival and stores."""
+        """One Put Blob, with the MD5 the service checks on arrival (``Content-MD5``) and
+        stores (``x-ms-blob-content-md5``): hashed once, here, for both."""
         data = await payload.read_all()
         md5_b64, _ = await off_loop(self.session.run_blocking, md5_of, data)
         md5 = bytearray(base64.b64decode(md5_b64))
@@ -369,7 +370,7 @@ class AzureBlobClient(StorageClient):
                 overwrite=not if_none_match,  # False sends If-None-Match: *
                 metadata=metadata,
                 content_settings=ContentSettings(content_md5=md5, **settings),
-                validate_content=True,
+                headers={"Content-MD5": md5_b64},  # (validate_content would hash it again)
             ),
         )
         if result.get("content_md5") and result["content_md5"] != md5:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import os
 from collections import Counter
@@ -10,6 +11,7 @@ from types import SimpleNamespace
 
 import aiohttp
 import pytest
+from azure.core.exceptions import HttpResponseError
 from azure.storage.blob import BlobServiceClient
 
 from acloud import (
@@ -206,3 +208,37 @@ async def test_s3_gcs_and_azure_from_one_session_share_one_connector(
         assert gcs.storage.session.session is cloud.http
         connector = cloud.connector
         assert cloud.http.connector is connector
+
+
+async def test_a_put_blob_carries_its_md5_once_for_the_service_to_check(
+    azurite_connection_string,
+):
+    """Put Blob sends the body's MD5 as Content-MD5 (checked by the service on arrival)
+    and x-ms-blob-content-md5 (stored), hashed once; a wrong one is refused."""
+    sent: list[dict[str, str]] = []
+
+    async def on_start(session, ctx, params) -> None:  # type: ignore[no-untyped-def]
+        if params.method == "PUT":
+            sent.append(dict(params.headers))
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(on_start)
+    data = os.urandom(100_000)
+    md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
+    async with Session(trace_configs=[trace]) as cloud:
+        client = cloud.azure(connection_string=azurite_connection_string)
+        await client.ensure_container("acloud-md5")
+        try:
+            sent.clear()
+            await client.put_object("acloud-md5", "k", data)
+            assert [(h.get("Content-MD5"), h.get("x-ms-blob-content-md5")) for h in sent] == [
+                (md5, md5)
+            ]
+            blob = client.service.get_blob_client("acloud-md5", "wrong")
+            wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+            with pytest.raises(HttpResponseError) as refused:
+                await blob.upload_blob(data, headers={"Content-MD5": wrong})
+            assert refused.value.status_code == 400
+        finally:
+            await client.delete_objects("acloud-md5", await client.list_objects("acloud-md5"))
+            await client.delete_bucket("acloud-md5")
