@@ -422,9 +422,14 @@ class AzureBlobClient(StorageClient):
         size = 0
 
         async def stage(block_id: str, data: bytes) -> None:
+            # the block's MD5, hashed off the loop (validate_content would hash it on the
+            # loop, in the SDK's pipeline)
+            md5_b64, _ = await off_loop(self.session.run_blocking, md5_of, data)
             await self._call(
                 "PutBlock",
-                lambda: blob.stage_block(block_id, data, length=len(data), validate_content=True),
+                lambda: blob.stage_block(
+                    block_id, data, length=len(data), headers={"Content-MD5": md5_b64}
+                ),
             )
 
         async def jobs() -> AsyncIterator[Awaitable[None]]:

@@ -234,6 +234,23 @@ async def test_a_put_blob_carries_its_md5_once_for_the_service_to_check(
             assert [(h.get("Content-MD5"), h.get("x-ms-blob-content-md5")) for h in sent] == [
                 (md5, md5)
             ]
+            # each staged block carries its own MD5; the commit stores the whole blob's
+            big = os.urandom(2 * MiB + 5)
+            blocks = [big[:MiB], big[MiB : 2 * MiB], big[2 * MiB :]]
+            sent.clear()
+            staged = cloud.azure(
+                connection_string=azurite_connection_string,
+                block_size=MiB,
+                single_put_threshold=MiB,
+            )
+            await staged.put_object("acloud-md5", "big", big)
+            block_md5s = sorted(h["Content-MD5"] for h in sent if "x-ms-blob-content-md5" not in h)
+            assert block_md5s == sorted(
+                base64.b64encode(hashlib.md5(b).digest()).decode() for b in blocks
+            )
+            assert [h["x-ms-blob-content-md5"] for h in sent if "x-ms-blob-content-md5" in h] == [
+                base64.b64encode(hashlib.md5(big).digest()).decode()
+            ]
             blob = client.service.get_blob_client("acloud-md5", "wrong")
             wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
             with pytest.raises(HttpResponseError) as refused:
