@@ -54,7 +54,7 @@ from ..storage.base import (
     byte_range,
     property_keywords,
 )
-from ..storage.checksums import md5_of
+from ..storage.checksums import md5_of, off_loop
 from ..storage.payload import Body, Payload
 from .openstack import InfomaniakCredentials, create_openstack_connection
 
@@ -249,7 +249,7 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
         )
         if payload.size is not None and payload.size <= self.multipart_threshold:
             data = await payload.read_all()
-            _, md5_hex = await self.session.run_blocking(md5_of, data)
+            _, md5_hex = await off_loop(self.session.run_blocking, md5_of, data)
             await self._request(
                 "PUT", self._p(bucket, key), data=data, headers={**headers, "ETag": md5_hex}
             )
@@ -278,7 +278,7 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
         sent: list[asyncio.Future[Any]] = []  # their requests, shielded from cancellation
 
         async def upload(index: int, data: bytes) -> None:
-            _, md5_hex = await self.session.run_blocking(md5_of, data)
+            _, md5_hex = await off_loop(self.session.run_blocking, md5_of, data)
             name = f"{base}/{index:08d}"
             attempted.append(f"/{segments_bucket}/{name}")
             request = asyncio.ensure_future(
@@ -396,7 +396,7 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
         etag = said.get("ETag", "").strip('"')
         if not etag:
             return
-        _, md5_hex = await self.session.run_blocking(md5_of, data)
+        _, md5_hex = await off_loop(self.session.run_blocking, md5_of, data)
         if md5_hex != etag:
             raise IntegrityError(f"{key!r}: received MD5 {md5_hex}, not the stored {etag}")
 
