@@ -61,22 +61,30 @@ step "pytest (in parallel: each worker starts its own servers)"
 "$VENV/bin/python" -m pytest --timeout 300 -n "${PYTEST_WORKERS:-3}" --dist worksteal "$@"
 
 step "every Python the package claims: 3.10, 3.12, 3.13 (unit tests, contract on the local store)"
+pyenv_root=${PYENV_ROOT:-$HOME/.pyenv}
+find_python() {  # an interpreter of version $1 that runs (a pyenv shim may not)
+  local found
+  for found in $(ls -d "$pyenv_root"/versions/"$1".*/bin/python"$1" 2>/dev/null | sort -V -r) \
+      $(command -v "python$1" || true); do
+    if "$found" -c "import sys" >/dev/null 2>&1; then echo "$found"; return; fi
+  done
+}
+# the AWS packages as the main virtualenv resolved them (boto3 beside aiobotocore's botocore
+# pin otherwise sends pip's resolver back through hundreds of versions)
+"$VENV/bin/python" -m pip freeze | grep -iE '^(aiobotocore|boto3|botocore|s3transfer)==' \
+  > .cache/constraints.txt
 for version in 3.10 3.12 3.13; do
-  python=$(command -v "python$version" || true)
-  if [ -z "$python" ]; then
-    pyenv_root=${PYENV_ROOT:-$HOME/.pyenv}
-    if command -v pyenv >/dev/null || [ -x "$pyenv_root/bin/pyenv" ]; then
-      PATH="$pyenv_root/bin:$PATH" pyenv install -s "$version"
-    fi
-    python=$(ls -d "$pyenv_root"/versions/"$version".*/bin/python"$version" 2>/dev/null | sort -V | tail -1)
+  python=$(find_python "$version")
+  if [ -z "$python" ] && [ -x "$pyenv_root/bin/pyenv" ]; then
+    "$pyenv_root/bin/pyenv" install -s "$version" && python=$(find_python "$version")
   fi
   if [ -z "$python" ]; then
     echo "Python $version is not installed here (and pyenv could not install it)" >&2
     exit 1
   fi
   "$python" -m venv --clear ".cache/python$version"
-  ".cache/python$version/bin/python" -m pip install -q -e '.[all]' boto3 google-cloud-storage \
-    pytest pytest-asyncio aioresponses hypothesis pytest-timeout
+  ".cache/python$version/bin/python" -m pip install -q -c .cache/constraints.txt -e '.[all]' \
+    boto3 google-cloud-storage pytest pytest-asyncio aioresponses hypothesis pytest-timeout
   ".cache/python$version/bin/python" -m pytest -q -p no:cacheprovider --timeout 300 \
     tests/unit tests/contract/test_contract.py -k "not test_contract or local"
 done
