@@ -711,8 +711,9 @@ def available(name: str) -> str | None:
     module = module or {"gcsfs": "gcsfs", "adlfs": "adlfs"}.get(name.split()[0])
     if name == "gcsfs":  # measured once: every call waited out a 60 s gRPC probe
         return (
-            "gcsfs 2026.10 first probes the bucket type over gRPC/TLS, which "
-            "gcp-storage-emulator does not speak (60 s timeout per bucket)"
+            "gcsfs 2026.10 first probes the bucket type over gRPC/TLS, which the "
+            "emulators do not speak (gcp-storage-emulator: a 60 s timeout per bucket; "
+            "fake-gcs-server: no first round within 5 minutes)"
         )
     if name == "aioboto3":
         return (

@@ -397,12 +397,13 @@ class GCSClient(StorageClient, RestClient):
         self, bucket: str, payload: Payload, resource: dict[str, Any], params: dict[str, Any]
     ) -> ObjectInfo:
         """One request: ``uploadType=media`` when there is nothing but a content type to
-        send (the body as it is, its MD5 and CRC32C in ``X-Goog-Hash``; metadata and HTTP
+        send (the body as it is, its CRC32C in ``X-Goog-Hash``; metadata and HTTP
         properties cannot go with it), else ``uploadType=multipart``
-        (metadata and body in one multipart/related body, the hashes in the metadata). The
-        server checks the hashes we send, and we check the ones it reports."""
+        (metadata and body in one multipart/related body, the CRC32C in the metadata). The
+        server checks the CRC32C we send (and computes the MD5 it stores itself), and we
+        check the one it reports."""
         data = await payload.read_all()
-        sums = RunningChecksums(crc32c=True)
+        sums = RunningChecksums(crc32c=True, md5=False)  # GCS checks CRC32C: no MD5 needed
         await sums.add(data, self.session.run_blocking)
         body: bytes
         if not resource["metadata"] and resource.keys() <= {"name", "contentType", "metadata"}:
@@ -410,10 +411,10 @@ class GCSClient(StorageClient, RestClient):
             body = data
             headers = {
                 "Content-Type": resource["contentType"],
-                "X-Goog-Hash": f"crc32c={sums.crc32c_b64},md5={sums.md5_b64}",
+                "X-Goog-Hash": f"crc32c={sums.crc32c_b64}",
             }
         else:
-            meta = {**resource, "md5Hash": sums.md5_b64, "crc32c": sums.crc32c_b64}
+            meta = {**resource, "crc32c": sums.crc32c_b64}
             boundary = f"acloud-{uuid.uuid4().hex}"
             head = (
                 f"--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n"
@@ -438,9 +439,7 @@ class GCSClient(StorageClient, RestClient):
         if not isinstance(resource, Mapping) or "name" not in resource:
             raise InvalidResponseError("GCS did not return the stored object", provider="gcs")
         name = resource["name"]
-        md5, crc = resource.get("md5Hash"), resource.get("crc32c")
-        if md5 and md5 != sums.md5_b64:
-            raise IntegrityError(f"GCS stored {name!r} with MD5 {md5}, we sent {sums.md5_b64}")
+        crc = resource.get("crc32c")
         if crc and sums.crc32c_b64 and crc != sums.crc32c_b64:
             raise IntegrityError(f"GCS stored {name!r} with CRC32C {crc}, not {sums.crc32c_b64}")
         return _info(resource)
@@ -456,7 +455,7 @@ class GCSClient(StorageClient, RestClient):
         if payload.size is not None:
             headers["X-Upload-Content-Length"] = str(payload.size)
         uri = await self._start_session(bucket, resource, params, headers)
-        sums = RunningChecksums(crc32c=True)
+        sums = RunningChecksums(crc32c=True, md5=False)
         offset = 0
         written: Any = None
         try:

@@ -134,9 +134,15 @@ class FakeGCS:
 
     @staticmethod
     def _check_sent_hashes(meta: dict[str, Any], data: bytes) -> web.Response | None:
+        """GCS's check of the hashes a client sends (either, or both)."""
         md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
         if meta.get("md5Hash") and meta["md5Hash"] != md5:
             return _error(400, "Provided MD5 hash doesn't match calculated MD5 hash.", "invalid")
+        if (
+            meta.get("crc32c")
+            and meta["crc32c"] != base64.b64encode(google_crc32c.Checksum(data).digest()).decode()
+        ):
+            return _error(400, "Provided CRC32C doesn't match calculated CRC32C.", "invalid")
         return None
 
     # -- buckets ---------------------------------------------------------------------
@@ -307,7 +313,8 @@ class FakeGCS:
                 for part in request.headers.get("X-Goog-Hash", "").split(",")
                 if "=" in part
             )
-            if (bad := self._check_sent_hashes({"md5Hash": sent.get("md5")}, data)) is not None:
+            said = {"md5Hash": sent.get("md5"), "crc32c": sent.get("crc32c")}
+            if (bad := self._check_sent_hashes(said, data)) is not None:
                 return bad
             if not self._precondition(blobs, meta["name"], precondition):
                 return _precondition_failed()

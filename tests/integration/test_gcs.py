@@ -268,3 +268,34 @@ async def test_concurrency_16_against_the_emulator(gcs):
 
     await asyncio.gather(*(put(k) for k in keys))
     assert sorted(await gcs.list_objects("acloud-gcs")) == sorted(keys)
+
+
+async def test_an_upload_sends_the_crc32c_gcs_checks_and_no_md5(gcs_endpoint, gcs_service_account):
+    """GCS checks the CRC32C a client sends (and computes the MD5 it stores itself): acloud
+    hashes each body once, with CRC32C, and checks the CRC32C the server reports."""
+    import base64
+
+    import aiohttp
+    import google_crc32c
+
+    sent: list[tuple[str, str]] = []
+
+    async def on_start(session, ctx, params) -> None:  # type: ignore[no-untyped-def]
+        if params.method == "POST" and "/upload/" in params.url.path:
+            sent.append((params.url.query.get("uploadType", ""), params.headers.get("X-Goog-Hash")))
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(on_start)
+    data = os.urandom(5000)
+    crc = base64.b64encode(google_crc32c.Checksum(data).digest()).decode()
+    async with Session(trace_configs=[trace]) as cloud:
+        client = cloud.gcs(credentials=gcs_service_account, api_root=gcs_endpoint)
+        await client.create_bucket("acloud-crc")
+        try:
+            info = await client.put_object("acloud-crc", "media", data)
+            await client.put_object("acloud-crc", "multipart", data, metadata={"k": "v"})
+            assert sent == [("media", f"crc32c={crc}"), ("multipart", None)]
+            assert info.content_md5 == hashlib.md5(data).hexdigest()  # the server's
+            assert await client.get_object("acloud-crc", "multipart") == data
+        finally:
+            gcs_wipe(gcs_endpoint)
