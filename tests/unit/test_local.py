@@ -74,8 +74,18 @@ async def test_cancelled_download_leaves_no_file(store, tmp_path, monkeypatch):
     store.default_chunk_size = 64 * 1024
     out = tmp_path / "dl"
     out.mkdir()
+    streaming = asyncio.Event()
+    stream = store._stream
+
+    async def held_after_the_first_chunk(*args, **kwargs):  # type: ignore[no-untyped-def]
+        async for chunk in stream(*args, **kwargs):
+            yield chunk
+            streaming.set()
+            await asyncio.sleep(3600)  # cancelled here, half-way through the download
+
+    monkeypatch.setattr(store, "_stream", held_after_the_first_chunk)
     task = asyncio.create_task(store.download_file("b", "big", out / "big.bin"))
-    await asyncio.sleep(0.01)
+    await asyncio.wait_for(streaming.wait(), timeout=10)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
