@@ -42,14 +42,20 @@ async def serve(app: web.Application, port: int | None = None) -> AsyncIterator[
 
 
 @contextlib.asynccontextmanager
-async def serve_behind_prism(app: web.Application, spec: str) -> AsyncIterator[tuple[str, str]]:
+async def serve_behind_prism(
+    app: web.Application, spec: str, *, prism: bool = True
+) -> AsyncIterator[tuple[str, str]]:
     """Serve ``app`` behind this process's Prism for ``spec`` (tests/prism.py); yields
     Prism's URL (for the client) and the app's own. On exit, any violation Prism logged
     meanwhile fails the test. One such fake per spec at a time in a process: Prism
-    forwards to one fixed port."""
-    from ..prism import prism
+    forwards to one fixed port. With ``prism=False``, the app alone: its URL twice."""
+    if not prism:
+        async with serve(app) as url:
+            yield url, url
+        return
+    from ..prism import prism as running_prism
 
-    proxy = await asyncio.to_thread(prism, spec)
+    proxy = await asyncio.to_thread(running_prism, spec)
     async with serve(app, proxy.upstream_port) as direct:
         try:
             yield proxy.url, direct

@@ -35,7 +35,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import serve, serve_behind_prism
+from . import serve_behind_prism
 
 PREFIX = "/apis/v1"
 STATUS_TEXT = {
@@ -1067,12 +1067,7 @@ async def fake_coda(*, prism: bool = True, **options: Any) -> AsyncIterator[Fake
     official spec (tests/prism.py); the fault suites, whose answers break the spec on
     purpose, talk to it directly."""
     fake = FakeCoda(**options)
-    if not prism:
-        async with serve(fake.app()) as url:
-            fake.url = fake.direct_url = url
-            yield fake
-        return
-    async with serve_behind_prism(fake.app(), "coda") as (url, direct):
+    async with serve_behind_prism(fake.app(), "coda", prism=prism) as (url, direct):
         fake.url, fake.direct_url = url, direct
         yield fake
 

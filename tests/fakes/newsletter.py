@@ -34,7 +34,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import serve, serve_behind_prism
+from . import serve_behind_prism
 
 PREFIX = "/1/newsletters/{domain}"
 
@@ -749,11 +749,6 @@ async def fake_newsletter(*, prism: bool = True, **options: Any) -> AsyncIterato
     spec (tests/prism.py); the fault suites, whose answers break the spec on purpose, talk
     to it directly."""
     fake = FakeNewsletter(**options)
-    if not prism:
-        async with serve(fake.app()) as url:
-            fake.url = fake.direct_url = url
-            yield fake
-        return
-    async with serve_behind_prism(fake.app(), "newsletter") as (url, direct):
+    async with serve_behind_prism(fake.app(), "newsletter", prism=prism) as (url, direct):
         fake.url, fake.direct_url = url, direct
         yield fake
