@@ -3,7 +3,7 @@
 Runs the chosen suites one after the other, writes benchmarks/results/*.json, then the
 chart docs/img/benchmarks.png and the tables (printed, for docs/benchmarks.md) from every
 result file present. Installs nothing: the peers come from the ``benchmarks`` extra, the
-S3 sink needs Debian's nginx (and wrk for the machine's ceiling), aioboto3 its own
+sink needs Debian's nginx (and wrk for the machine's ceiling), aioboto3 its own
 interpreter (ACLOUD_BENCH_AIOBOTO3_PYTHON, see benchmarks/s3.py).
 """
 
@@ -30,9 +30,9 @@ def main() -> None:
 
             s3.main([*(["--quick"] if args.quick else []), "--rounds", str(rounds)])
         elif suite in ("gcs", "azure"):
-            from . import emulated
+            from . import clouds
 
-            emulated.run_suite(suite, args.quick, rounds)
+            clouds.run_suite(suite, args.quick, rounds)
         elif suite == "transfer":
             from . import transfer
 

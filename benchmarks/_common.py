@@ -68,10 +68,23 @@ def summarize(values: list[float]) -> dict[str, float]:
     }
 
 
-def write_result(name: str, result: dict[str, Any]) -> str:
-    """Write ``benchmarks/results/<name>.json`` and return its path."""
+def write_result(name: str, result: dict[str, Any], partial: bool = False) -> str:
+    """Write ``benchmarks/results/<name>.json`` and return its path. A ``partial`` run
+    (some workloads) updates those workloads in the file there, and says so in it."""
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     path = os.path.join(HERE, "results", f"{name}.json")
+    if partial and os.path.exists(path):
+        with open(path) as f:
+            previous = json.load(f)
+        previous["workloads"].update(result["workloads"])
+        previous.setdefault("partial_runs", []).append(
+            {
+                "workloads": sorted(result["workloads"]),
+                "machine": result["machine"],
+                "rounds": result.get("rounds"),
+            }
+        )
+        result = previous
     with open(path, "w") as f:
         json.dump(result, f, indent=2)
     return path

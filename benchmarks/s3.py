@@ -1,4 +1,4 @@
-"""The S3 suite: acloud and its peers on the nginx sink (benchmarks/s3sink), so that the
+"""The S3 suite: acloud and its peers on the nginx sink (benchmarks/sink), so that the
 client, not the server, is what is measured.
 
 Run: python -m benchmarks --suite s3 [--quick]   (or python -m benchmarks.s3)
@@ -37,15 +37,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, ClassVar
 
 from ._common import ROOT, machine, peak_rss, reset_peak_rss, summarize, write_result
-from .s3sink import PART, body_of, s3_sink
+from .sink import PART, body_of, sink
 
 KiB, MiB, GiB = 1024, 1024 * 1024, 1024 * 1024 * 1024
 KEY, SECRET = "bench", "bench-secret"
 BULK_SIZES = (1 * KiB, 4 * KiB, 64 * KiB, 512 * KiB)
+#: ``python -m`` arguments that run one S3 contender's round in a fresh interpreter
+S3_WORKER = ("benchmarks.s3",)
 
 
 async def bounded(jobs: list[Callable[[], Awaitable[Any]]], concurrency: int) -> None:
@@ -648,7 +650,9 @@ def _died(err: subprocess.CalledProcessError) -> str:
     return f"exit code {err.returncode}"
 
 
-def _run_elsewhere(python: str, workload: Workload, name: str, endpoint: str) -> dict[str, float]:
+def _run_elsewhere(
+    python: str, workload: Workload, name: str, endpoint: str, worker: Sequence[str] = S3_WORKER
+) -> dict[str, float]:
     """One run in a fresh interpreter. A run whose process dies is shown and run again,
     once (obstore's worker can abort); dying twice raises :class:`Crashed`. ``acloud@base``
     is acloud as it is in the checkout ``ACLOUD_BENCH_BASELINE`` names (run from there,
@@ -658,7 +662,7 @@ def _run_elsewhere(python: str, workload: Workload, name: str, endpoint: str) ->
         name, cwd = "acloud", os.environ["ACLOUD_BENCH_BASELINE"]
     for attempt in (1, 2):
         try:
-            return _run_in_process(python, workload, name, endpoint, cwd)
+            return _run_in_process(python, workload, name, endpoint, cwd, worker)
         except subprocess.CalledProcessError as err:
             crash = Crashed(_died(err), err.stderr or "")
             print(f"  {name}: the run's process died ({crash.how}); its stderr ends:", flush=True)
@@ -669,13 +673,18 @@ def _run_elsewhere(python: str, workload: Workload, name: str, endpoint: str) ->
 
 
 def _run_in_process(
-    python: str, workload: Workload, name: str, endpoint: str, cwd: str = ROOT
+    python: str,
+    workload: Workload,
+    name: str,
+    endpoint: str,
+    cwd: str = ROOT,
+    worker: Sequence[str] = S3_WORKER,
 ) -> dict[str, float]:
     out = subprocess.run(
         [
             python,
             "-m",
-            "benchmarks.s3",
+            *worker,
             "--worker",
             name,
             "--endpoint",
@@ -751,18 +760,24 @@ def run_suite(quick: bool, rounds: int, only: list[str] | None = None) -> dict[s
         listings = {k: v for w in chosen for k, v in w.listings.items()}
         for w in chosen:
             w.prepare()
-        with s3_sink(sizes, listings) as endpoint:
+        with sink(sizes, listings) as endpoint:
             report["wrk_get_4kib_per_s"] = wrk_ceiling(endpoint, 3 if quick else 5)
             print(f"wrk ceiling (4 KiB GET, 64 connections): {report['wrk_get_4kib_per_s']} req/s")
             for w in chosen:
-                report["workloads"][w.name] = run_workload(w, endpoint, rounds)
+                report["workloads"][w.name] = run_workload(w, endpoint, rounds, worker=S3_WORKER)
     return report
 
 
 def run_workload(
-    w: Workload, endpoint: str, rounds: int, drivers: dict[str, type[Driver]] = DRIVERS
+    w: Workload,
+    endpoint: str,
+    rounds: int,
+    drivers: dict[str, type[Driver]] = DRIVERS,
+    worker: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """Run ``w`` for each of its contenders, alternating, and summarize."""
+    """Run ``w`` for each of its contenders, alternating, and summarize. With ``worker``
+    (the module and arguments of ``python -m`` that run one contender's round, see
+    :data:`S3_WORKER`), each round runs in a fresh interpreter; without, here."""
     print(f"\n== {w.name}", flush=True)
     contenders = w.contenders
     if os.environ.get("ACLOUD_BENCH_BASELINE") and "acloud" in contenders:
@@ -780,8 +795,8 @@ def run_workload(
             try:
                 if name == "aioboto3":
                     figures = _run_elsewhere(python, w, name, endpoint)
-                elif (drivers is DRIVERS and ISOLATE) or name == BASELINE_NAME:
-                    figures = _run_elsewhere(sys.executable, w, name, endpoint)
+                elif (worker and ISOLATE) or name == BASELINE_NAME:
+                    figures = _run_elsewhere(sys.executable, w, name, endpoint, worker or S3_WORKER)
                 else:
                     try:
                         figures = _run_here(w, drivers[name], endpoint)
@@ -854,21 +869,7 @@ def main(argv: list[str] | None = None) -> None:
     report = run_suite(args.quick, rounds, args.only)
     report["quick"], report["rounds"] = args.quick, rounds
     name = "s3-quick" if args.quick else "s3"
-    if args.only:  # a partial run updates those workloads in the existing results
-        path = os.path.join(os.path.dirname(__file__), "results", f"{name}.json")
-        if os.path.exists(path):
-            with open(path) as f:
-                previous = json.load(f)
-            previous["workloads"].update(report["workloads"])
-            previous.setdefault("partial_runs", []).append(
-                {
-                    "workloads": sorted(report["workloads"]),
-                    "machine": report["machine"],
-                    "rounds": rounds,
-                }
-            )
-            report = previous
-    print("written:", write_result(name, report))
+    print("written:", write_result(name, report, partial=bool(args.only)))
 
 
 if __name__ == "__main__":
