@@ -135,6 +135,7 @@ SERVERS = {
     "gcs": "fake-gcs-server",
     "gcs-fake": "GCS fake (fake-gcs-server's gaps)",
     "azure": "Azurite",
+    "azure-sdk": "Azurite",
 }
 #: Test files of interop with another client (all their tests), by the server they use;
 #: elsewhere, a test whose name says "interop", "swiftclient" or "each_other" counts too.

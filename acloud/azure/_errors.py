@@ -25,7 +25,7 @@ from .._core.errors import (
     translated_by,
 )
 
-__all__ = ["translate", "translating"]
+__all__ = ["error_for", "translate", "translating"]
 
 PROVIDER = "azure"
 
@@ -49,6 +49,28 @@ _BY_CODE: dict[str, type[APIStatusError]] = {
 }
 
 
+def error_for(
+    status: int,
+    code: str | None,
+    message: str,
+    *,
+    request_id: str | None = None,
+    retry_after: float | None = None,
+) -> APIStatusError:
+    """The acloud error for an Azure error answer: by its error code when that says more
+    than its status."""
+    cls = _BY_CODE.get(code or "") or error_class_for_status(status)
+    return cls(
+        message,
+        status=status,
+        provider=PROVIDER,
+        code=code,
+        request_id=request_id,
+        body=None,
+        retry_after=retry_after,
+    )
+
+
 def translate(err: BaseException) -> BaseException:
     """The acloud error for an azure-core (or aiohttp) exception; others unchanged."""
     if isinstance(err, AcloudError):
@@ -60,16 +82,11 @@ def translate(err: BaseException) -> BaseException:
     if isinstance(err, ax.HttpResponseError) and err.status_code:
         headers = getattr(err.response, "headers", None) or {}
         code = getattr(err, "error_code", None) or headers.get("x-ms-error-code")
-        status = int(err.status_code)
-        cls = _BY_CODE.get(code or "") or error_class_for_status(status)
-        message = (err.reason or "") if code else str(err.message or err.reason or "")
-        return cls(
-            message,
-            status=status,
-            provider=PROVIDER,
-            code=code,
+        return error_for(
+            int(err.status_code),
+            code,
+            (err.reason or "") if code else str(err.message or err.reason or ""),
             request_id=headers.get("x-ms-request-id"),
-            body=None,
             retry_after=parse_retry_after(headers.get("Retry-After")),
         )
     if isinstance(err, (ax.ServiceRequestTimeoutError, ax.ServiceResponseTimeoutError)):

@@ -168,15 +168,15 @@ async def gcs_store(request: Any) -> AsyncIterator[tuple[StorageClient, str]]:
             gcs_wipe(endpoint)
 
 
-@store("azure")
 @contextlib.asynccontextmanager
-async def azure_store(request: Any) -> AsyncIterator[tuple[StorageClient, str]]:
+async def _azure_store(request: Any, fast_path: bool) -> AsyncIterator[tuple[StorageClient, str]]:
     connection_string = request.getfixturevalue("azurite_connection_string")
     async with Session() as cloud:
         client = cloud.azure(
             connection_string=connection_string,
             block_size=1024 * 1024,
             single_put_threshold=1024 * 1024,
+            fast_path=fast_path,
         )
         bucket = new_bucket_name()
         await client.create_bucket(bucket)
@@ -187,6 +187,19 @@ async def azure_store(request: Any) -> AsyncIterator[tuple[StorageClient, str]]:
                 for name in await cleaner.list_buckets():
                     await cleaner.delete_objects(name, await cleaner.list_objects(name))
                     await cleaner.delete_bucket(name)
+
+
+@store("azure")
+def azure_store(request: Any) -> contextlib.AbstractAsyncContextManager[tuple[StorageClient, str]]:
+    return _azure_store(request, fast_path=True)
+
+
+@store("azure-sdk")
+def azure_sdk_store(
+    request: Any,
+) -> contextlib.AbstractAsyncContextManager[tuple[StorageClient, str]]:
+    """AzureBlobClient with its fast path off: every request through azure-storage-blob."""
+    return _azure_store(request, fast_path=False)
 
 
 @store("gcs-fake")

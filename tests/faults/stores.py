@@ -23,7 +23,7 @@ from acloud.storage.base import StorageClient
 
 from .http import FaultProxy
 
-STORES = ("s3", "s3-aiobotocore", "gcs", "gcs-fake", "azure", "swift")
+STORES = ("s3", "s3-aiobotocore", "gcs", "gcs-fake", "azure", "azure-sdk", "swift")
 # Quick retries.
 POLICY = RetryPolicy(max_attempts=6, initial_backoff=0.01, max_backoff=0.05)
 # A read timeout no loaded CI machine reaches by accident, and a short one for the tests
@@ -137,7 +137,9 @@ async def _gcs_fake(request: Any, bucket: str, options: Any) -> AsyncIterator[Fa
 
 
 @contextlib.asynccontextmanager
-async def _azure(request: Any, bucket: str, options: Any) -> AsyncIterator[Faulted]:
+async def _azure(
+    request: Any, bucket: str, options: Any, fast: bool = True
+) -> AsyncIterator[Faulted]:
     connection_string = request.getfixturevalue("azurite_connection_string")
     parts = dict(p.split("=", 1) for p in connection_string.split(";") if p)
     proxy = FaultProxy(parts["BlobEndpoint"].rsplit("/", 1)[0], style="xml")
@@ -148,12 +150,13 @@ async def _azure(request: Any, bucket: str, options: Any) -> AsyncIterator[Fault
             connection_string=";".join(f"{k}={v}" for k, v in proxied.items()),
             block_size=SMALL,
             single_put_threshold=SMALL,
+            fast_path=fast,
         )
         await client.create_bucket(bucket)
         try:
             # uncommitted blocks are invisible and expire on their own; what must hold is
             # that no object appears, which every test checks by listing
-            yield Faulted("azure", client, bucket, proxy, cloud, _nothing)
+            yield Faulted("azure" if fast else "azure-sdk", client, bucket, proxy, cloud, _nothing)
         finally:
             proxy.clean()
             await client.delete_objects(bucket, await client.list_objects(bucket))
@@ -193,6 +196,7 @@ _STORES: dict[str, Callable[[Any, str, Any], contextlib.AbstractAsyncContextMana
     "gcs": _gcs,
     "gcs-fake": _gcs_fake,
     "azure": _azure,
+    "azure-sdk": lambda r, b, o: _azure(r, b, o, fast=False),
     "swift": _swift,
 }
 
@@ -226,4 +230,4 @@ def object_path(name: str, path: str) -> bool:
         return path.startswith("/v1/") and path.split("?")[0].count("/") >= 4
     if name.startswith("gcs"):
         return "/o/" in path or path.startswith("/upload/") or "/o?" in path
-    return path.split("?")[0].count("/") >= 2 + (name == "azure")
+    return path.split("?")[0].count("/") >= 2 + name.startswith("azure")

@@ -21,7 +21,7 @@ from . import REPORT
 from .stores import SMALL, faulted
 
 pytestmark = pytest.mark.integration
-POINTS = {"s3": 50, "gcs-fake": 10, "azure": 10, "swift": 10, "local": 10}
+POINTS = {"s3": 50, "gcs-fake": 10, "azure": 10, "azure-sdk": 10, "swift": 10, "local": 10}
 
 
 def _sources(root, rng: random.Random) -> dict[str, bytes]:
