@@ -143,7 +143,7 @@ class AzureBlobClient(StorageClient):
         multipart_threshold: larger bodies (and streams) are uploaded as staged blocks.
             ``single_put_threshold`` is an alias.
         max_concurrency: blocks or ranges in flight at once, per call.
-        fast_path: send List Blobs and Get Blob straight on the shared pool, signed with
+        fast_path: send List Blobs, Get Blob and Put Blob straight on the shared pool, signed with
             the account key or given the SAS token (see :mod:`acloud.azure._fast`); False
             sends everything through azure-storage-blob. Token credentials always use
             the SDK.
@@ -371,18 +371,25 @@ class AzureBlobClient(StorageClient):
         data = await payload.read_all()
         md5_b64, _ = await off_loop(self.session.run_blocking, md5_of, data)
         md5 = bytearray(base64.b64decode(md5_b64))
-        blob = self._blob(bucket, key)
-        result = await self._call(
-            "PutBlob",
-            lambda: blob.upload_blob(
-                data,
-                length=len(data),
-                overwrite=not if_none_match,  # False sends If-None-Match: *
-                metadata=metadata,
-                content_settings=ContentSettings(content_md5=md5, **settings),
-                headers={"Content-MD5": md5_b64},  # (validate_content would hash it again)
-            ),
-        )
+        fast = self._fast
+        if fast is not None:
+            result = await self._call(
+                "PutBlob",
+                lambda: fast.put(bucket, key, data, md5_b64, settings, metadata, if_none_match),
+            )
+        else:
+            blob = self._blob(bucket, key)
+            result = await self._call(
+                "PutBlob",
+                lambda: blob.upload_blob(
+                    data,
+                    length=len(data),
+                    overwrite=not if_none_match,  # False sends If-None-Match: *
+                    metadata=metadata,
+                    content_settings=ContentSettings(content_md5=md5, **settings),
+                    headers={"Content-MD5": md5_b64},  # (validate_content would hash it again)
+                ),
+            )
         if result.get("content_md5") and result["content_md5"] != md5:
             raise IntegrityError(f"Azure stored {key!r} with a different MD5 than was sent")
         return self._written(key, len(data), result, settings, metadata, md5)

@@ -22,7 +22,7 @@ Example:
 
 from __future__ import annotations
 
-import base64
+import binascii
 import contextlib
 import contextvars
 import io
@@ -61,7 +61,6 @@ from ..storage.base import (
     ObjectInfo,
     StorageClient,
     byte_range,
-    property_keywords,
 )
 from ..storage.checksums import RunningChecksums
 from ..storage.payload import Body, Payload, mark_last
@@ -92,7 +91,7 @@ def _time(value: str | None) -> datetime | None:
 
 
 def _b64_to_hex(value: str | None) -> str | None:
-    return base64.b64decode(value).hex() if value else None
+    return binascii.a2b_base64(value).hex() if value else None
 
 
 #: acloud's names of an object's HTTP properties -> the JSON API's fields
@@ -108,17 +107,29 @@ def _info(resource: Mapping[str, Any]) -> ObjectInfo:
     """An ObjectInfo from a JSON API object resource. The etag is the MD5 (hex) when the
     object has one, as in GCS's XML API; composite objects keep their opaque etag."""
     with reading_response("an object resource", provider="gcs"):
-        return ObjectInfo(
-            key=resource["name"],
-            size=int(resource.get("size", 0)),
-            etag=_b64_to_hex(resource.get("md5Hash")) or resource.get("etag"),
-            last_modified=_time(resource.get("updated")),
-            content_type=resource.get("contentType"),
-            metadata={k.lower(): str(v) for k, v in (resource.get("metadata") or {}).items()},
-            version=str(resource["generation"]) if resource.get("generation") else None,
-            content_md5=_b64_to_hex(resource.get("md5Hash")),
-            **property_keywords(resource, _PROPERTY_FIELDS),
-        )
+        return _object_info(resource)
+
+
+def _object_info(resource: Mapping[str, Any]) -> ObjectInfo:
+    """:func:`_info` without its error wrapping (a listing wraps a page at once)."""
+    get = resource.get
+    md5 = _b64_to_hex(get("md5Hash"))
+    metadata = get("metadata")
+    generation = get("generation")
+    return ObjectInfo(
+        key=resource["name"],
+        size=int(get("size", 0)),
+        etag=md5 or get("etag"),
+        last_modified=_time(get("updated")),
+        content_type=get("contentType"),
+        metadata={k.lower(): str(v) for k, v in metadata.items()} if metadata else {},
+        version=str(generation) if generation else None,
+        content_md5=md5,
+        content_encoding=get("contentEncoding") or None,
+        cache_control=get("cacheControl") or None,
+        content_disposition=get("contentDisposition") or None,
+        content_language=get("contentLanguage") or None,
+    )
 
 
 #: the fields a key file of each type must have
@@ -629,7 +640,8 @@ class GCSClient(StorageClient, RestClient):
             "pageToken": token,
         }
         body = await self._request("GET", self._o(bucket), params=params) or {}
-        items = [_info(item) for item in body.get("items") or []]
+        with reading_response("an object listing", provider="gcs"):
+            items = [_object_info(item) for item in body.get("items") or []]
         items += [ObjectInfo(key=p, is_prefix=True) for p in body.get("prefixes") or []]
         items.sort(key=lambda i: i.key.encode())
         return ResultPage(items, body.get("nextPageToken") or None, raw=body)

@@ -12,7 +12,7 @@ from azure.storage.blob import AccountSasPermissions, ResourceTypes, generate_ac
 
 from acloud import APIStatusError, NotFoundError, PreconditionFailedError, Session
 from acloud.azure import AzureBlobClient
-from acloud.storage.base import ObjectInfo
+from acloud.storage.base import PROPERTIES, ObjectInfo
 
 from ..servers import AZURITE_ACCOUNT, AZURITE_KEY
 
@@ -190,3 +190,32 @@ async def test_token_credentials_stay_on_the_sdk():
     account = "https://acloudtest.blob.core.windows.net"
     async with AzureBlobClient(account, credentials=Token()) as client:
         assert client._fast is None
+
+
+async def test_writes_are_the_same_on_both_paths(both: Any):
+    fast, sdk, bucket, _ = both
+    metadata = {"Owner": "me", "snake_case_name": "v", "a_b": "1", "a-b": "2", "Z9": "x"}
+    metadata.pop("a-b")  # not a C# identifier: refused before any request on both paths
+    options = {
+        "content_type": "application/json",
+        "metadata": metadata,
+        "content_encoding": "gzip",
+        "cache_control": "no-cache",
+        "content_disposition": 'attachment; filename="x.json"',
+        "content_language": "de-CH",
+    }
+    written = []
+    for client, name in ((fast, "w/fast"), (sdk, "w/sdk")):
+        info = await client.put_object(bucket, name, b'{"a": 1}', **options)
+        stat = await sdk.stat_object(bucket, name)
+        written.append((info, stat))
+        with pytest.raises(PreconditionFailedError):
+            await client.put_object(bucket, name, b"again", if_none_match="*")
+        assert await client.get_object(bucket, name) == b'{"a": 1}'
+    for info, stat in written:
+        assert info.etag == stat.etag
+        assert info.content_md5 == stat.content_md5
+        assert stat.metadata == {k.lower(): v for k, v in metadata.items()}
+    same = ("size", "content_type", "metadata", "content_md5", *PROPERTIES)
+    assert [getattr(written[0][1], f) for f in same] == [getattr(written[1][1], f) for f in same]
+    await sdk.delete_objects(bucket, ["w/fast", "w/sdk"])
