@@ -39,11 +39,17 @@ from .s3 import (
     Workload,
     bounded,
     run_workload,
+    wrk_ceiling,
 )
 from .s3 import versions as s3_versions
 from .sink import azure_connection_string, sink
 
 BUCKET = "bench"
+#: a 4 KiB GET of each protocol, for wrk's ceiling
+GET = {
+    "gcs": "/storage/v1/b/bench/o/w1%2Fs4096-0?alt=media",
+    "azure": "/devstoreaccount1/bench/w1/s4096-0",
+}
 
 
 # -- acloud ---------------------------------------------------------------------------------
@@ -155,7 +161,7 @@ class AzureAio(Driver):
         from azure.storage.blob.aio import BlobServiceClient
 
         self.service = BlobServiceClient.from_connection_string(
-            azure_connection_string(self.endpoint)
+            azure_connection_string(self.endpoint), max_block_size=PART, max_single_put_size=PART
         )
         await self.service.__aenter__()
         self.container = self.service.get_container_client(BUCKET)
@@ -177,9 +183,7 @@ class AzureAio(Driver):
 
     async def upload_file(self, path: str, key: str) -> None:
         with open(path, "rb") as f:
-            await self.container.upload_blob(
-                key, f, overwrite=True, max_concurrency=8, max_block_size=PART
-            )
+            await self.container.upload_blob(key, f, overwrite=True, max_concurrency=8)
 
     async def download_file(self, key: str, path: str, size: int) -> None:
         stream = await self.container.download_blob(key, max_concurrency=8)
@@ -381,6 +385,8 @@ def run_suite(
         for w in chosen:
             w.prepare()
         with sink(sizes, listings) as endpoint:
+            report["wrk_get_4kib_per_s"] = wrk_ceiling(endpoint, 3 if quick else 5, GET[suite])
+            print(f"wrk ceiling (4 KiB GET, 64 connections): {report['wrk_get_4kib_per_s']} req/s")
             worker = ("benchmarks.clouds", "--suite", suite)
             for w in chosen:
                 report["workloads"][w.name] = run_workload(

@@ -20,9 +20,9 @@ step "aws-cli (its own virtualenv: it pins a botocore of its own)"
 "$PYTHON" -m venv .cache/awscli
 .cache/awscli/bin/python -m pip install -q awscli
 
-step "Debian: rclone; OpenStack Swift with its S3 layer and Keystone's middleware; memcached"
+step "Debian: rclone; OpenStack Swift with its S3 layer and Keystone's middleware; memcached; nginx (the benchmark sink)"
 DEBIAN_PACKAGES="rclone swift swift-proxy swift-account swift-container swift-object \
-  python3-swift python3-keystonemiddleware memcached"
+  python3-swift python3-keystonemiddleware memcached nginx"
 # shellcheck disable=SC2086
 if ! dpkg -s $DEBIAN_PACKAGES >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null

@@ -131,14 +131,21 @@ def _gcs_page(keys: Sequence[str], token: int, last: bool, sums: dict[int, _Sums
 
 
 def _azure_page(
-    name: str, keys: Sequence[str], token: int, last: bool, sums: dict[int, _Sums]
+    name: str,
+    keys: Sequence[str],
+    token: int,
+    last: bool,
+    sums: dict[int, _Sums],
+    etags: dict[int, str],
 ) -> str:
-    """One page of Azure's List Blobs."""
+    """One page of Azure's List Blobs; each blob's ETag is nginx's for its file (a read
+    pinned to the listed ETag succeeds)."""
     blobs = "".join(
         f"<Blob><Name>{k}</Name><Properties>"
         "<Creation-Time>Thu, 01 Jan 2026 00:00:00 GMT</Creation-Time>"
         "<Last-Modified>Thu, 01 Jan 2026 00:00:00 GMT</Last-Modified>"
-        f"<Etag>0x8DE0000000000001</Etag><Content-Length>{_size_of(k)}</Content-Length>"
+        f"<Etag>&quot;{etags[_size_of(k)]}&quot;</Etag>"
+        f"<Content-Length>{_size_of(k)}</Content-Length>"
         "<Content-Type>application/octet-stream</Content-Type>"
         f"<Content-MD5>{sums[_size_of(k)].md5_b64}</Content-MD5>"
         "<BlobType>BlockBlob</BlobType><AccessTier>Hot</AccessTier>"
@@ -195,7 +202,7 @@ def sink(sizes: Sequence[int], listings: dict[str, Sequence[str]] | None = None)
                 for file, text in (
                     (f"{name}-{token}.xml", _s3_page(name, page, token, last, etags)),
                     (f"gcs-{name}-{token}.json", _gcs_page(page, token, last, sums)),
-                    (f"az-{name}-{token}.xml", _azure_page(name, page, token, last, sums)),
+                    (f"az-{name}-{token}.xml", _azure_page(name, page, token, last, sums, etags)),
                 ):
                     with open(os.path.join(tmp, "objects", "lists", file), "w") as f:
                         f.write(text)

@@ -4,6 +4,7 @@ tables say so."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from typing import Any
 
@@ -58,3 +59,20 @@ def test_a_process_killed_twice_is_recorded_with_its_signal(tmp_path, monkeypatc
         s3._run_elsewhere("python", Quick(True, str(tmp_path)), "crasher", "http://x")
     assert caught.value.how == "killed by SIGABRT"
     assert caught.value.stderr_tail == ["fatal runtime error", "abort"]
+
+
+def test_a_partial_run_updates_its_workloads_and_keeps_the_others(tmp_path, monkeypatch):
+    from benchmarks import _common
+
+    monkeypatch.setattr(_common, "HERE", str(tmp_path))
+    full = {"machine": {"commit": "a"}, "rounds": 5, "workloads": {"w1": 1, "w2": 2}}
+    _common.write_result("suite", full)
+    partial = {"machine": {"commit": "b"}, "rounds": 2, "workloads": {"w2": 20}}
+    path = _common.write_result("suite", partial, partial=True)
+    with open(path) as f:
+        merged = json.load(f)
+    assert merged["workloads"] == {"w1": 1, "w2": 20}
+    assert merged["machine"] == {"commit": "a"}
+    assert merged["partial_runs"] == [
+        {"workloads": ["w2"], "machine": {"commit": "b"}, "rounds": 2}
+    ]
