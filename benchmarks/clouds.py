@@ -32,12 +32,13 @@ from .s3 import (
     PART,
     Bulk,
     Driver,
+    Fsspec,
     LargeObject,
     Listing,
     MediumObjects,
+    ObstoreDriver,
     SmallObjects,
     Workload,
-    bounded,
     run_workload,
     wrk_ceiling,
 )
@@ -192,34 +193,6 @@ class AzureAio(Driver):
 
 
 # -- fsspec -----------------------------------------------------------------------------------
-class Fsspec(Driver):
-    """An fsspec filesystem's async methods (the bucket is the path's first segment)."""
-
-    fs: Any
-
-    async def put(self, key: str, data: bytes) -> None:
-        await self.fs._pipe_file(f"{BUCKET}/{key}", data)
-
-    async def get(self, key: str) -> bytes:
-        data: bytes = await self.fs._cat_file(f"{BUCKET}/{key}")
-        return data
-
-    async def count(self, prefix: str) -> int:
-        return len(await self.fs._find(f"{BUCKET}/{prefix}"))
-
-    async def upload_file(self, path: str, key: str) -> None:
-        await self.fs._put_file(path, f"{BUCKET}/{key}")
-
-    async def download_file(self, key: str, path: str, size: int) -> None:
-        await self.fs._get_file(f"{BUCKET}/{key}", path)
-
-    async def upload_many(self, src: str, prefix: str, concurrency: int) -> None:
-        await self.fs._put(src + "/", f"{BUCKET}/{prefix}/", recursive=True, batch_size=concurrency)
-
-    async def download_many(self, prefix: str, dst: str, keys: list[str], concurrency: int) -> None:
-        await self.fs._get(f"{BUCKET}/{prefix}/", dst + "/", recursive=True, batch_size=concurrency)
-
-
 class Gcsfs(Fsspec):
     name = "gcsfs"
 
@@ -262,9 +235,7 @@ class Adlfs(Fsspec):
 
 
 # -- obstore ------------------------------------------------------------------------------
-class ObstoreGCS(Driver):
-    name = "obstore"
-
+class ObstoreGCS(ObstoreDriver):
     def make_store(self) -> Any:
         from obstore.store import GCSStore
 
@@ -274,51 +245,6 @@ class ObstoreGCS(Driver):
             bearer_token="sink",  # a static token: no token request (to a metadata server)
             client_options={"allow_http": True, "pool_max_idle_per_host": "64"},
         )
-
-    async def __aenter__(self) -> Driver:
-        self.store = self.make_store()
-        return self
-
-    async def put(self, key: str, data: bytes) -> None:
-        import obstore
-
-        await obstore.put_async(self.store, key, data)
-
-    async def get(self, key: str) -> bytes:
-        import obstore
-
-        resp = await obstore.get_async(self.store, key)
-        return bytes(await resp.bytes_async())
-
-    async def count(self, prefix: str) -> int:
-        import obstore
-
-        total = 0
-        async for batch in obstore.list(self.store, prefix, chunk_size=1000):
-            total += len(batch)
-        return total
-
-    async def upload_file(self, path: str, key: str) -> None:
-        import obstore
-
-        with open(path, "rb") as f:
-            await obstore.put_async(self.store, key, f, chunk_size=PART, max_concurrency=8)
-
-    async def download_file(self, key: str, path: str, size: int) -> None:
-        import obstore
-
-        with open(path, "wb") as f:
-            f.truncate(size)
-
-        async def part(start: int) -> None:
-            data = await obstore.get_range_async(
-                self.store, key, start=start, end=min(start + PART, size)
-            )
-            with open(path, "r+b") as f:
-                f.seek(start)
-                f.write(memoryview(data))
-
-        await bounded([lambda s=s: part(s) for s in range(0, size, PART)], 8)
 
 
 class ObstoreAzure(ObstoreGCS):

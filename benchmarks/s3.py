@@ -277,12 +277,15 @@ class Aioboto3Driver(AiobotocoreDriver):
 
 
 class ObstoreDriver(Driver):
+    """obstore's calls on the store :meth:`make_store` gives (S3 here; the GCS and Azure
+    suites give theirs)."""
+
     name = "obstore"
 
-    async def __aenter__(self) -> Driver:
+    def make_store(self) -> Any:
         from obstore.store import S3Store
 
-        self.store = S3Store(
+        return S3Store(
             "bench",
             endpoint=self.endpoint,
             region="us-east-1",
@@ -291,6 +294,9 @@ class ObstoreDriver(Driver):
             virtual_hosted_style_request=False,
             client_options={"allow_http": True, "pool_max_idle_per_host": "64"},
         )
+
+    async def __aenter__(self) -> Driver:
+        self.store = self.make_store()
         return self
 
     async def put(self, key: str, data: bytes) -> None:
@@ -335,7 +341,36 @@ class ObstoreDriver(Driver):
         await bounded([lambda s=s: part(s) for s in range(0, size, PART)], 8)
 
 
-class S3fsDriver(Driver):
+class Fsspec(Driver):
+    """An fsspec filesystem's async methods (the bucket, "bench", is the path's first
+    segment): its recursive put/get for the bulk workloads."""
+
+    fs: Any
+
+    async def put(self, key: str, data: bytes) -> None:
+        await self.fs._pipe_file(f"bench/{key}", data)
+
+    async def get(self, key: str) -> bytes:
+        data: bytes = await self.fs._cat_file(f"bench/{key}")
+        return data
+
+    async def count(self, prefix: str) -> int:
+        return len(await self.fs._find(f"bench/{prefix}"))
+
+    async def upload_file(self, path: str, key: str) -> None:
+        await self.fs._put_file(path, f"bench/{key}")
+
+    async def download_file(self, key: str, path: str, size: int) -> None:
+        await self.fs._get_file(f"bench/{key}", path)
+
+    async def upload_many(self, src: str, prefix: str, concurrency: int) -> None:
+        await self.fs._put(src + "/", f"bench/{prefix}/", recursive=True, batch_size=concurrency)
+
+    async def download_many(self, prefix: str, dst: str, keys: list[str], concurrency: int) -> None:
+        await self.fs._get(f"bench/{prefix}/", dst + "/", recursive=True, batch_size=concurrency)
+
+
+class S3fsDriver(Fsspec):
     name = "s3fs"
 
     async def __aenter__(self) -> Driver:
@@ -355,27 +390,8 @@ class S3fsDriver(Driver):
     async def __aexit__(self, *exc: object) -> None:
         await self._session.close()
 
-    async def put(self, key: str, data: bytes) -> None:
-        await self.fs._pipe_file(f"bench/{key}", data)
-
-    async def get(self, key: str) -> bytes:
-        data: bytes = await self.fs._cat_file(f"bench/{key}")
-        return data
-
-    async def count(self, prefix: str) -> int:
-        return len(await self.fs._find(f"bench/{prefix}"))
-
     async def upload_file(self, path: str, key: str) -> None:
         await self.fs._put_file(path, f"bench/{key}", chunksize=PART)
-
-    async def download_file(self, key: str, path: str, size: int) -> None:
-        await self.fs._get_file(f"bench/{key}", path)
-
-    async def upload_many(self, src: str, prefix: str, concurrency: int) -> None:
-        await self.fs._put(src + "/", f"bench/{prefix}/", recursive=True, batch_size=concurrency)
-
-    async def download_many(self, prefix: str, dst: str, keys: list[str], concurrency: int) -> None:
-        await self.fs._get(f"bench/{prefix}/", dst + "/", recursive=True, batch_size=concurrency)
 
 
 class RawDriver(Driver):
