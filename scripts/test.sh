@@ -14,7 +14,7 @@ step() { printf '\n== %s\n' "$*"; }
 step "virtualenv ($VENV) with every extra"
 "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q -e '.[all,test,docs]'
+"$VENV/bin/python" -m pip install -q -e '.[all,test,docs,benchmarks]' # benchmarks: the peers the sink test runs
 
 step "aws-cli (its own virtualenv: it pins a botocore of its own)"
 "$PYTHON" -m venv .cache/awscli

@@ -11,9 +11,12 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-__all__ = ["INLINE_HASH_LIMIT", "RunningChecksums", "md5_of", "off_loop"]
+__all__ = ["INLINE_CRC32C_LIMIT", "INLINE_HASH_LIMIT", "RunningChecksums", "md5_of", "off_loop"]
 
 INLINE_HASH_LIMIT = 64 * 1024
+#: CRC32C alone runs at ~16 GB/s here (a MiB in 0.06 ms): a thread hop costs more than
+#: hashing a part, so CRC32C-only sums are computed inline up to a default part's size
+INLINE_CRC32C_LIMIT = 8 * 1024 * 1024
 _GIL_KEPT_BELOW = 2047  # CPython's hashlib releases the GIL for updates of 2,048 bytes and up
 T = TypeVar("T")
 
@@ -76,7 +79,11 @@ class RunningChecksums:
             self._crc.update(bytes(data) if isinstance(data, memoryview) else data)
 
     async def add(self, data: bytes | memoryview, run: Callable[..., Awaitable[Any]]) -> None:
-        """Add the next piece, off the loop unless it is tiny."""
+        """Add the next piece, off the loop unless it is tiny (for MD5) or a part at most
+        (for CRC32C alone)."""
+        if self._md5 is None and len(data) <= INLINE_CRC32C_LIMIT:
+            self.update(data)
+            return
         await off_loop(run, self.update, data)
 
     @property

@@ -118,6 +118,9 @@ class Payload:
             return data
         if self.size is None:
             raise TypeError("read_at needs a sized payload")
+        whole = self._data.obj
+        if offset == 0 and length >= self.size and type(whole) is bytes:
+            return whole  # immutable: the caller's own object, not a copy
         return bytes(self._data[offset : offset + length])
 
     async def chunks(self, chunk_size: int) -> AsyncIterator[bytes]:
