@@ -29,7 +29,7 @@ from .errors import (
     error_for_status,
     parse_retry_after,
 )
-from .pool import ViewPayload
+from .pool import ViewPayload, read_body
 from .ratelimit import WindowLimiter
 
 __all__ = ["IDEMPOTENT_METHODS", "RestClient", "checked_url", "path_segment"]
@@ -227,15 +227,16 @@ class RestClient(AsyncClient):
         *,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> tuple[bytes, Mapping[str, str]]:
-        """GET a body and its headers, retried as one step. A 416 (a range that starts
-        past the end) gives ``(b"", {})``."""
+    ) -> tuple[bytes | memoryview, Mapping[str, str]]:
+        """GET a body (a large one in its own memory mapping: :func:`read_body`) and its
+        headers, retried as one step. A 416 (a range that starts past the end) gives
+        ``(b"", {})``."""
 
-        async def attempt(number: int) -> tuple[bytes, Mapping[str, str]]:
+        async def attempt(number: int) -> tuple[bytes | memoryview, Mapping[str, str]]:
             async with self._response(
                 "GET", path, params=params, headers=headers, attempt=number
             ) as resp:
-                return await resp.read(), resp.headers
+                return await read_body(resp), resp.headers
 
         try:
             return await self.retry_policy.call(attempt, idempotent=True)
@@ -292,7 +293,7 @@ class RestClient(AsyncClient):
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
-        data: bytes | None = None,
+        data: bytes | memoryview | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
     ) -> Any:

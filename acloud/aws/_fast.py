@@ -53,6 +53,7 @@ from .._core.errors import (
     parse_retry_after,
     reading_response,
 )
+from .._core.pool import read_body
 from .._core.secrets import redact_in_sdk_logs
 from .._version import __version__
 from ..storage.checksums import md5_of
@@ -262,10 +263,12 @@ class Body:
     async def __aexit__(self, *exc: object) -> None:
         self._resp.release()
 
-    async def read(self, size: int = -1) -> bytes:
-        """The rest of the body, or up to ``size`` bytes of it (b"" at the end)."""
+    async def read(self, size: int = -1) -> bytes | memoryview:
+        """The rest of the body (a large one in its own memory mapping: see
+        :func:`~acloud._core.pool.read_body`), or up to ``size`` bytes of it (b"" at the
+        end)."""
         if size < 0:
-            return await self._resp.read()
+            return await read_body(self._resp)
         return await self._resp.content.read(size)
 
 

@@ -39,7 +39,7 @@ class PartBody:
     The same PartBody can be sent again by a retry.
     """
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes | memoryview) -> None:
         self._view = memoryview(data)
         self._pos = 0
 

@@ -47,7 +47,7 @@ from ..storage.base import (
     property_keywords,
 )
 from ..storage.checksums import md5_of, off_loop
-from ..storage.payload import Payload
+from ..storage.payload import Buffer, Payload
 from ._errors import error_for_code, translate, translating
 from ._fast import FastPath
 from ._pool import PartBody, shared_http_session_cls
@@ -296,13 +296,13 @@ class S3Client(StorageClient):
 
         return await self.retry_policy.call(attempt, idempotent=idempotent)
 
-    async def _read(self, bucket: str, key: str, **params: Any) -> tuple[bytes, Any]:
+    async def _read(self, bucket: str, key: str, **params: Any) -> tuple[Buffer, Any]:
         """GET an object (or a range of it) and read its body, retried as one step."""
 
-        async def step() -> tuple[bytes, Any]:
+        async def step() -> tuple[Buffer, Any]:
             resp = await self._send("get_object", Bucket=bucket, Key=key, **params)
             async with resp["Body"] as body:
-                data: bytes = await body.read()
+                data: Buffer = await body.read()
             return data, resp
 
         return await self._retrying(step)
@@ -356,7 +356,7 @@ class S3Client(StorageClient):
                 return await self._put_single(bucket, key, first, extra, if_none_match)
             parts = _prepend([first, second], chunks)
         else:
-            parts = payload.chunks(part_size)
+            parts = payload.parts(part_size)
         return await self._multipart_upload(bucket, key, parts, extra, if_none_match)
 
     async def _put_single(
@@ -379,7 +379,7 @@ class S3Client(StorageClient):
             raise IntegrityError(f"S3 stored {key!r} with ETag {etag}, expected MD5 {md5_hex}")
         return _written(key, len(data), etag, extra)
 
-    async def _md5(self, data: bytes) -> tuple[str, str]:
+    async def _md5(self, data: Buffer) -> tuple[str, str]:
         """MD5 (base64, hex) of a body, off the loop unless tiny."""
         return await off_loop(self.session.run_blocking, md5_of, data)
 
@@ -434,7 +434,7 @@ class S3Client(StorageClient):
         self,
         bucket: str,
         key: str,
-        parts: AsyncIterator[bytes],
+        parts: AsyncIterator[Buffer],
         extra: dict[str, Any],
         if_none_match: bool,
     ) -> ObjectInfo:
@@ -466,7 +466,7 @@ class S3Client(StorageClient):
         key: str,
         upload_id: str,
         number: int,
-        data: bytes,
+        data: Buffer,
         etags: dict[int, str],
         md5s: dict[int, str],
     ) -> None:
@@ -529,7 +529,7 @@ class S3Client(StorageClient):
 
     async def _read_range(
         self, bucket: str, key: str, start: int, end: int | None, version: ObjectInfo | None
-    ) -> tuple[bytes, Any]:
+    ) -> tuple[Buffer, Any]:
         """One retried GET, pinned with If-Match to the version's ETag when given."""
         params = byte_range(start, end)
         if version is not None:
@@ -541,7 +541,7 @@ class S3Client(StorageClient):
                 return b"", {}
             raise
 
-    async def _verify(self, key: str, data: bytes, said: Any) -> None:
+    async def _verify(self, key: str, data: Buffer, said: Any) -> None:
         """A whole object's MD5 against its ETag, when the ETag is one (not multipart or
         KMS/customer-key encrypted)."""
         etag = _etag(said.get("ETag"))
@@ -720,7 +720,7 @@ class S3Client(StorageClient):
         return await self.get_object(bucket, key)
 
 
-async def _prepend(first: list[bytes], rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+async def _prepend(first: list[bytes], rest: AsyncIterator[bytes]) -> AsyncIterator[Buffer]:
     for item in first:
         yield item
     async for item in rest:

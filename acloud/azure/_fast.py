@@ -34,7 +34,7 @@ from azure.storage.blob._shared.authentication import _storage_header_sort
 from yarl import URL
 
 from .._core.errors import APIStatusError, parse_retry_after, reading_response
-from .._core.pool import PoolView
+from .._core.pool import PoolView, read_body
 from ..storage.base import ObjectInfo
 from ._errors import error_for
 
@@ -110,7 +110,7 @@ class FastPath:
         path: str,
         query: Mapping[str, str],
         headers: dict[str, str],
-        body: bytes | None = None,
+        body: bytes | memoryview | None = None,
     ) -> Any:
         """One signed request; the response (status < 300) or the acloud error."""
         headers = {"x-ms-date": formatdate(usegmt=True), "x-ms-version": self._version, **headers}
@@ -231,7 +231,7 @@ class FastPath:
         return await _written(resp, "Put Blob")
 
     async def put_block(
-        self, container: str, key: str, block_id: str, data: bytes, md5_b64: str
+        self, container: str, key: str, block_id: str, data: bytes | memoryview, md5_b64: str
     ) -> None:
         """One Put Block (staged, invisible until committed), checked by its MD5 on
         arrival."""
@@ -278,7 +278,7 @@ class FastPath:
     # -- Get Blob ----------------------------------------------------------------------
     async def read(
         self, container: str, key: str, start: int, end: int | None, etag: str | None
-    ) -> tuple[bytes, Said | None]:
+    ) -> tuple[bytes | memoryview, Said | None]:
         """Bytes ``[start, end)`` of a blob (all of it from 0 with no end), pinned to
         ``etag`` when given; ``(b"", None)`` when the range starts past the end."""
         headers: dict[str, str] = {}
@@ -294,7 +294,7 @@ class FastPath:
                 return b"", None
             raise
         async with resp:
-            data: bytes = await resp.read()
+            data = await read_body(resp)
             said = resp.headers
         stored = said.get("x-ms-blob-content-md5") or (
             None if headers.get("x-ms-range") else said.get("Content-MD5")

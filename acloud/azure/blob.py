@@ -64,7 +64,7 @@ from ..storage.base import (
     property_keywords,
 )
 from ..storage.checksums import RunningChecksums, md5_of, off_loop
-from ..storage.payload import Payload
+from ..storage.payload import Buffer, Payload
 from ._errors import translate, translating
 from ._fast import FastPath, Said
 
@@ -440,7 +440,7 @@ class AzureBlobClient(StorageClient):
 
         fast = self._fast
 
-        async def stage(block_id: str, data: bytes) -> None:
+        async def stage(block_id: str, data: Buffer) -> None:
             # the block's MD5, hashed off the loop (validate_content would hash it on the
             # loop, in the SDK's pipeline)
             md5_b64, _ = await off_loop(self.session.run_blocking, md5_of, data)
@@ -458,7 +458,10 @@ class AzureBlobClient(StorageClient):
 
         async def jobs() -> AsyncIterator[Awaitable[None]]:
             nonlocal size
-            async for data in payload.chunks(self._block_size_for(payload.size)):
+            block_size = self._block_size_for(payload.size)
+            # the SDK takes bytes; the fast path any bytes-like part (a file's, mapped)
+            parts = payload.parts(block_size) if fast else payload.chunks(block_size)
+            async for data in parts:
                 await sums.add(data, self.session.run_blocking)
                 block_id = base64.b64encode(f"{prefix}-{len(ids):06d}".encode()).decode()
                 ids.append(block_id)
@@ -498,7 +501,7 @@ class AzureBlobClient(StorageClient):
 
     async def _read_range(
         self, bucket: str, key: str, start: int, end: int | None, version: ObjectInfo | None
-    ) -> tuple[bytes, Any]:
+    ) -> tuple[Buffer, Any]:
         """Read bytes ``[start, end)`` and the blob's properties as one retried step,
         pinned to the version's ETag when given; ``(b"", None)`` past the end."""
         etag = version.etag if version is not None else None
@@ -527,7 +530,7 @@ class AzureBlobClient(StorageClient):
                 return b"", None
             raise
 
-    async def _verify(self, key: str, data: bytes, said: Any) -> None:
+    async def _verify(self, key: str, data: Buffer, said: Any) -> None:
         """A whole blob's bytes against its stored Content-MD5, when it has one."""
         stored = said.content_md5 if said is not None else None
         if stored:
@@ -537,7 +540,7 @@ class AzureBlobClient(StorageClient):
 
     async def _stream(
         self, bucket: str, key: str, start: int, end: int | None, chunk_size: int
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncIterator[Buffer]:
         """Ranged reads of ``chunk_size``, each retried on its own, pinned to the ETag the
         first one saw: a long stream survives a dropped connection and never mixes two
         versions of the blob."""

@@ -63,7 +63,7 @@ from ..storage.base import (
     byte_range,
 )
 from ..storage.checksums import RunningChecksums
-from ..storage.payload import Body, Payload, mark_last
+from ..storage.payload import Body, Buffer, Payload, mark_last
 from ._signing import signed_url_v4
 
 __all__ = ["GCSClient"]
@@ -589,7 +589,7 @@ class GCSClient(StorageClient, RestClient):
 
     async def _read_range(
         self, bucket: str, key: str, start: int, end: int | None, version: ObjectInfo | None
-    ) -> tuple[bytes, Any]:
+    ) -> tuple[Buffer, Any]:
         """GET an object's bytes (a range of them) and its headers, retried as one step,
         pinned to the version's generation when given."""
         pin = {"ifGenerationMatch": version.version} if version and version.version else {}
@@ -598,7 +598,7 @@ class GCSClient(StorageClient, RestClient):
             self._o(bucket, key), params=params, headers=byte_range(start, end)
         )
 
-    async def _verify(self, key: str, data: bytes, said: Any) -> None:
+    async def _verify(self, key: str, data: Buffer, said: Any) -> None:
         """A whole object's bytes against the hashes GCS sent (``x-goog-hash``): the
         CRC32C when there is one (hardware-accelerated, ~20x cheaper than MD5), else the
         MD5."""

@@ -55,7 +55,7 @@ from ..storage.base import (
     property_keywords,
 )
 from ..storage.checksums import md5_of, off_loop
-from ..storage.payload import Body, Payload
+from ..storage.payload import Body, Buffer, Payload
 from .openstack import InfomaniakCredentials, create_openstack_connection
 
 __all__ = ["InfomaniakObjectStorageClient"]
@@ -277,7 +277,7 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
         attempted: list[str] = []  # every segment sent, answered or not
         sent: list[asyncio.Future[Any]] = []  # their requests, shielded from cancellation
 
-        async def upload(index: int, data: bytes) -> None:
+        async def upload(index: int, data: Buffer) -> None:
             _, md5_hex = await off_loop(self.session.run_blocking, md5_of, data)
             name = f"{base}/{index:08d}"
             attempted.append(f"/{segments_bucket}/{name}")
@@ -295,7 +295,7 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
             }
 
         async def jobs() -> AsyncIterator[Awaitable[None]]:
-            async for data in payload.chunks(self.part_size):
+            async for data in payload.parts(self.part_size):
                 manifest.append({})
                 yield upload(len(manifest) - 1, data)
 
@@ -381,11 +381,11 @@ class InfomaniakObjectStorageClient(StorageClient, RestClient):
 
     async def _read_range(
         self, bucket: str, key: str, start: int, end: int | None, version: ObjectInfo | None
-    ) -> tuple[bytes, Any]:
+    ) -> tuple[Buffer, Any]:
         pin = {"If-Match": version.etag} if version and version.etag else {}
         return await self._fetch(self._p(bucket, key), headers={**byte_range(start, end), **pin})
 
-    async def _verify(self, key: str, data: bytes, said: Any) -> None:
+    async def _verify(self, key: str, data: Buffer, said: Any) -> None:
         """A plain object's bytes against its ETag (its MD5). A large object's ETag is the
         MD5 of its segments' MD5s (a static one's are checked one by one at upload; a
         dynamic one, ``X-Object-Manifest``, is whatever its prefix holds when read)."""

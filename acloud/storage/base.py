@@ -42,7 +42,7 @@ from .files import (
     write_atomically,
     write_stream_target,
 )
-from .payload import SMALL_FILE, Body, Payload
+from .payload import SMALL_FILE, Body, Buffer, Payload
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -326,7 +326,7 @@ class StorageClient(AsyncClient, abc.ABC):
     @abc.abstractmethod
     def _stream(
         self, bucket: str, key: str, start: int, end: int | None, chunk_size: int
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncIterator[Buffer]:
         """Yield the bytes ``[start, end)`` of an object (clamped; empty past its end)."""
 
     @abc.abstractmethod
@@ -459,7 +459,7 @@ class StorageClient(AsyncClient, abc.ABC):
             return
         async for chunk in self._stream(bucket, key, start, end, size):
             if chunk:
-                yield chunk
+                yield chunk if isinstance(chunk, bytes) else bytes(chunk)
 
     async def get_object(
         self,
@@ -483,31 +483,32 @@ class StorageClient(AsyncClient, abc.ABC):
         if end is not None and end == start:
             await self._stat(bucket, key)  # still a NotFoundError for a missing object
             return b""
-        return await self._read_checked(bucket, key, start, end, version)
+        data = await self._read_checked(bucket, key, start, end, version)
+        return data if isinstance(data, bytes) else bytes(data)
 
     async def _read_range(
         self, bucket: str, key: str, start: int, end: int | None, version: ObjectInfo | None
-    ) -> tuple[bytes, Any]:
+    ) -> tuple[Buffer, Any]:
         """Hook: bytes ``[start, end)`` (empty past the end) in one retried step, pinned to
         ``version`` when given (PreconditionFailedError if the object changed), and what
         the store said about them, for :meth:`_verify`. The default streams, unpinned."""
         chunks = self._stream(bucket, key, start, end, self.default_chunk_size)
         return b"".join([chunk async for chunk in chunks]), None
 
-    async def _verify(self, key: str, data: bytes, said: Any) -> None:
+    async def _verify(self, key: str, data: Buffer, said: Any) -> None:
         """Hook: check a whole object's bytes against the checksum the store gave with
         them (``said``, from :meth:`_read_range`); IntegrityError on a mismatch."""
 
     async def _read_checked(
         self, bucket: str, key: str, start: int, end: int | None, version: ObjectInfo | None
-    ) -> bytes:
+    ) -> Buffer:
         """:meth:`_read_range`, then a whole object is verified. Bytes damaged on the way
         are read again under the retry policy; IntegrityError once it gives up."""
         if start or end is not None:
             data, _ = await self._read_range(bucket, key, start, end, version)
             return data
 
-        async def read_whole(attempt: int) -> bytes:
+        async def read_whole(attempt: int) -> Buffer:
             data, said = await self._read_range(bucket, key, start, end, version)
             await self._verify(key, data, said)
             return data

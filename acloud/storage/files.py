@@ -76,7 +76,7 @@ def write_stream_target(path: str) -> int:
     return os.open(path, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
 
 
-def write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes | memoryview) -> None:
     """Write all of ``data`` at ``fd``'s position (a device or a FIFO)."""
     view = memoryview(data)
     while view:
@@ -154,7 +154,7 @@ def discard_temp(fd: int, temp: str) -> None:
         os.unlink(temp)
 
 
-def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
+def _pwrite_all(fd: int, data: bytes | memoryview, offset: int) -> None:
     view = memoryview(data)
     while view:
         written = os.pwrite(fd, view, offset)
@@ -163,7 +163,10 @@ def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
 
 
 def write_atomically(
-    path: str | os.PathLike[str], data: bytes, durable: bool = False, mtime: float | None = None
+    path: str | os.PathLike[str],
+    data: bytes | memoryview,
+    durable: bool = False,
+    mtime: float | None = None,
 ) -> None:
     """Write ``data`` to a temporary file beside ``path`` and rename it onto ``path``: the
     file appears only complete; on failure no temporary file remains. ``mtime`` sets its
@@ -218,13 +221,13 @@ class AtomicFile:
         )
         return self
 
-    async def write(self, data: bytes) -> None:
+    async def write(self, data: bytes | memoryview) -> None:
         """Append ``data``."""
         offset = self._offset
         self._offset += len(data)
         await self.write_at(offset, data)
 
-    async def write_at(self, offset: int, data: bytes) -> None:
+    async def write_at(self, offset: int, data: bytes | memoryview) -> None:
         """Write ``data`` at ``offset`` (safe to call concurrently for disjoint ranges)."""
         await finish_then_cancel(self._run(_pwrite_all, self._fd, data, offset))
         self.size = max(self.size, offset + len(data))

@@ -10,10 +10,15 @@ import stat
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import Any, Union
 
-__all__ = ["Body", "Payload", "mark_last"]
+from .._core.pool import MAPPED_MIN, mapped_buffer
+
+__all__ = ["Body", "Buffer", "Payload", "mark_last", "read_mapped"]
 
 Body = Union[bytes, bytearray, memoryview, "os.PathLike[str]", AsyncIterable[bytes]]
 """What an upload accepts: bytes-like, a path (``pathlib.Path``) or an async iterable."""
+Buffer = bytes | memoryview
+"""A part of a body: bytes, or a view of its own memory mapping (large file parts and
+large response bodies, see :func:`~acloud._core.pool.read_body`)."""
 
 RunBlocking = Callable[..., Awaitable[Any]]
 
@@ -32,6 +37,21 @@ def read_at(path: str, offset: int, length: int) -> bytes:
                 break
             data += more
         return data
+
+
+def read_mapped(path: str, offset: int, length: int) -> memoryview:
+    """Read up to ``length`` bytes at ``offset`` of a file into a fresh anonymous memory
+    mapping (blocking: run it in a thread); its pages go back to the system as soon as
+    the last reference to the view goes (see :data:`~acloud._core.pool.MAPPED_MIN`)."""
+    view = mapped_buffer(length)
+    got = 0
+    with open(path, "rb", buffering=0) as f:
+        while got < length:
+            n = os.preadv(f.fileno(), [view[got:length]], offset + got)
+            if not n:
+                break
+            got += n
+    return view[:got]
 
 
 SMALL_FILE = 1024 * 1024  # files up to this size are read whole when first looked at
@@ -122,6 +142,19 @@ class Payload:
         if offset == 0 and length >= self.size and type(whole) is bytes:
             return whole  # immutable: the caller's own object, not a copy
         return bytes(self._data[offset : offset + length])
+
+    async def parts(self, part_size: int) -> AsyncIterator[Buffer]:
+        """:meth:`chunks`, for consumers that take any bytes-like object: a file's parts
+        of :data:`MAPPED_MIN` bytes and more come as memoryviews of their own memory
+        mappings (:func:`read_mapped`), whose memory goes back to the system when sent."""
+        if self.path is None or part_size < MAPPED_MIN:
+            async for chunk in self.chunks(part_size):
+                yield chunk
+            return
+        for offset in range(0, self.size or 0, part_size):
+            length = min(part_size, (self.size or 0) - offset)
+            view: memoryview = await self._run(read_mapped, self.path, offset, length)
+            yield view
 
     async def chunks(self, chunk_size: int) -> AsyncIterator[bytes]:
         """The body in chunks of exactly ``chunk_size`` bytes (the last may be shorter)."""
