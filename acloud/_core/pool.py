@@ -72,8 +72,9 @@ def pool_connector(**options: Any) -> aiohttp.TCPConnector:
 #: bodies (and file parts) at least this large get their own memory mapping: no join copy
 #: of their pieces, and the pages go back to the system when the last view goes (glibc
 #: keeps freed multi-MiB blocks in its arenas: a 1 GiB upload and download grew ~2x its
-#: parts in flight)
-MAPPED_MIN = 1024 * 1024
+#: parts in flight). Below it, the allocator's reuse is cheaper than fresh zeroed pages
+#: (1 MiB bodies mapped: 10-17% fewer MB/s on the sink)
+MAPPED_MIN = 4 * 1024 * 1024
 
 
 def mapped_buffer(size: int) -> memoryview:

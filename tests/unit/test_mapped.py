@@ -40,7 +40,7 @@ async def _read(body: bytes, announced: int) -> bytes | memoryview:
 
 
 async def test_a_large_body_is_read_into_its_own_mapping_exactly():
-    body = os.urandom(3 * MiB + 17)
+    body = os.urandom(MAPPED_MIN + 3 * MiB + 17)
     got = await _read(body, len(body))
     assert isinstance(got, memoryview)
     assert got == body
@@ -54,7 +54,7 @@ async def test_a_small_body_stays_bytes():
 
 
 async def test_a_body_cut_short_is_a_payload_error():
-    body = os.urandom(2 * MiB)
+    body = os.urandom(MAPPED_MIN + MiB)
     with pytest.raises(aiohttp.ClientPayloadError):  # retried by the callers' policy
         await _read(body[: MiB + 5], len(body))
 
@@ -68,10 +68,10 @@ def test_read_mapped_reads_the_part_asked(tmp_path):
     assert read_mapped(str(path), len(data), MiB) == b""
 
 
-@pytest.mark.parametrize("part", [MiB, 2 * MiB + 1, 64 * 1024])
+@pytest.mark.parametrize("part", [MAPPED_MIN, MAPPED_MIN + 1, MAPPED_MIN - 1, 64 * 1024])
 async def test_a_files_parts_are_its_bytes_mapped_or_not(tmp_path, part):
     path = tmp_path / "f.bin"
-    data = os.urandom(5 * MiB + 3)
+    data = os.urandom(3 * MAPPED_MIN + 3)
     path.write_bytes(data)
 
     async def run(fn, *args):
