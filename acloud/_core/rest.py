@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json as _json
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -130,7 +131,7 @@ class RestClient(AsyncClient):
     _base_url: str = ""
     _timeout: float | None = None  # seconds for a whole request; None: the Session's
 
-    @property
+    @functools.cached_property
     def _log(self) -> logging.Logger:
         return logging.getLogger(f"acloud.{self.provider}")
 
