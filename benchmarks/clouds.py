@@ -19,7 +19,6 @@ gather of its calls.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -40,6 +39,7 @@ from .s3 import (
     SmallObjects,
     Workload,
     run_workload,
+    suite_parser,
     wrk_ceiling,
 )
 from .s3 import versions as s3_versions
@@ -325,14 +325,8 @@ def run_suite(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = suite_parser(__doc__.split("\n")[0])
     parser.add_argument("--suite", choices=tuple(SUITES), required=True)
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--rounds", type=int, default=None)
-    parser.add_argument("--only", action="append", help="w1..w6 (repeatable)")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--endpoint", help=argparse.SUPPRESS)
-    parser.add_argument("--tmp", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:  # one round of one contender, in this fresh interpreter
         from .s3 import _run_here

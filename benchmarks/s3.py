@@ -863,15 +863,20 @@ def versions() -> dict[str, str]:
     return found
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def suite_parser(description: str) -> argparse.ArgumentParser:
+    """The options of a suite's command line (and of one worker's round)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--only", action="append", help="w1..w6 (repeatable)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--endpoint", help=argparse.SUPPRESS)
     parser.add_argument("--tmp", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = suite_parser(__doc__.split("\n")[0]).parse_args(argv)
     if args.worker:  # one run in this interpreter, for a peer that needs its own env
         (w,) = workloads(args.quick, args.tmp, args.only)
         print(json.dumps(_run_here(w, DRIVERS[args.worker], args.endpoint)))
