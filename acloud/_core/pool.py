@@ -79,7 +79,10 @@ MAPPED_MIN = 4 * 1024 * 1024
 
 def mapped_buffer(size: int) -> memoryview:
     """A writable view of a fresh anonymous memory mapping of ``size`` bytes, its pages
-    faulted in at once where the system can."""
+    faulted in at once where the system can (a bytearray where there are no such
+    mappings: Windows)."""
+    if not hasattr(mmap, "MAP_ANONYMOUS"):
+        return memoryview(bytearray(size))
     flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | getattr(mmap, "MAP_POPULATE", 0)
     return memoryview(mmap.mmap(-1, max(size, 1), flags=flags))
 

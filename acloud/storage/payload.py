@@ -46,8 +46,9 @@ def read_mapped(path: str, offset: int, length: int) -> memoryview:
     view = mapped_buffer(length)
     got = 0
     with open(path, "rb", buffering=0) as f:
+        f.seek(offset)
         while got < length:
-            n = os.preadv(f.fileno(), [view[got:length]], offset + got)
+            n = f.readinto(view[got:length])
             if not n:
                 break
             got += n
