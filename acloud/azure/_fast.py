@@ -38,7 +38,7 @@ from .._core.pool import PoolView, read_body
 from ..storage.base import ObjectInfo
 from ._errors import error_for
 
-__all__ = ["FastPath", "Said"]
+__all__ = ["FastPath", "Said", "bare_etag"]
 
 #: the headers of Shared Key's string-to-sign, in its order
 _SIGNED = (
@@ -112,8 +112,13 @@ class FastPath:
         headers: dict[str, str],
         body: bytes | memoryview | None = None,
     ) -> Any:
-        """One signed request; the response (status < 300) or the acloud error."""
+        """One signed request; the response (status < 300) or the acloud error. A body's
+        length and (unless ``headers`` say otherwise) its octet-stream type are signed
+        and sent with it."""
         headers = {"x-ms-date": formatdate(usegmt=True), "x-ms-version": self._version, **headers}
+        if body is not None:
+            headers["Content-Length"] = str(len(body))
+            headers.setdefault("Content-Type", "application/octet-stream")  # (aiohttp's)
         target = URL(self._base + path)  # the path in yarl's normal form, as the SDK sends it
         sent = "&".join(f"{k}={quote(v, safe='')}" for k, v in sorted(query.items()))
         if self._key is not None:
@@ -218,15 +223,9 @@ class FastPath:
         content_md5, version_id)."""
         headers = {
             "x-ms-blob-type": "BlockBlob",
-            "Content-Length": str(len(data)),
-            "Content-Type": "application/octet-stream",  # the request's (aiohttp would add it)
             "Content-MD5": md5_b64,
-            "x-ms-blob-content-md5": md5_b64,
-            **{_SETTING_HEADERS[name]: value for name, value in settings.items() if value},
-            **{f"x-ms-meta-{name}": value for name, value in metadata.items()},
+            **_blob_headers(md5_b64, settings, metadata, if_none_match),
         }
-        if if_none_match:
-            headers["If-None-Match"] = "*"
         resp = await self._send("PUT", self._path(container, key), {}, headers, data)
         return await _written(resp, "Put Blob")
 
@@ -235,12 +234,8 @@ class FastPath:
     ) -> None:
         """One Put Block (staged, invisible until committed), checked by its MD5 on
         arrival."""
-        headers = {
-            "Content-Length": str(len(data)),
-            "Content-Type": "application/octet-stream",
-            "Content-MD5": md5_b64,
-        }
         query = {"comp": "block", "blockid": block_id}
+        headers = {"Content-MD5": md5_b64}
         resp = await self._send("PUT", self._path(container, key), query, headers, data)
         async with resp:
             await resp.read()
@@ -263,14 +258,9 @@ class FastPath:
             + "</BlockList>"
         ).encode()
         headers = {
-            "Content-Length": str(len(body)),
             "Content-Type": "application/xml",
-            "x-ms-blob-content-md5": md5_b64,
-            **{_SETTING_HEADERS[name]: value for name, value in settings.items() if value},
-            **{f"x-ms-meta-{name}": value for name, value in metadata.items()},
+            **_blob_headers(md5_b64, settings, metadata, if_none_match),
         }
-        if if_none_match:
-            headers["If-None-Match"] = "*"
         query = {"comp": "blocklist"}
         resp = await self._send("PUT", self._path(container, key), query, headers, body)
         return await _written(resp, "Put Block List")
@@ -301,7 +291,7 @@ class FastPath:
         )
         with reading_response("the Get Blob answer", provider="azure"):
             md5 = base64.b64decode(stored) if stored else None
-        return data, Said(etag=_etag(said.get("ETag")), content_md5=md5)
+        return data, Said(etag=bare_etag(said.get("ETag")), content_md5=md5)
 
 
 async def _written(resp: Any, what: str) -> dict[str, Any]:
@@ -320,8 +310,24 @@ async def _written(resp: Any, what: str) -> dict[str, Any]:
         }
 
 
-def _etag(value: str | None) -> str | None:
-    return value.strip('"') if value else None
+def _blob_headers(
+    md5_b64: str, settings: Mapping[str, str], metadata: Mapping[str, str], if_none_match: bool
+) -> dict[str, str]:
+    """What a write that makes the blob (Put Blob, Put Block List) says of it: its stored
+    MD5, content settings, metadata, and ``If-None-Match: *`` when it must not exist."""
+    headers = {
+        "x-ms-blob-content-md5": md5_b64,
+        **{_SETTING_HEADERS[name]: value for name, value in settings.items() if value},
+        **{f"x-ms-meta-{name}": value for name, value in metadata.items()},
+    }
+    if if_none_match:
+        headers["If-None-Match"] = "*"
+    return headers
+
+
+def bare_etag(value: Any) -> str | None:
+    """An ETag without its quotes (None for none), from a header, a listing or the SDK."""
+    return str(value).strip('"') if value else None
 
 
 def _name(entry: ET.Element) -> str:
@@ -341,7 +347,7 @@ def _listed(name: str, entry: ET.Element) -> ObjectInfo:
     return ObjectInfo(
         key=name,
         size=int(props.get("Content-Length") or 0),
-        etag=_etag(props.get("Etag")),
+        etag=bare_etag(props.get("Etag")),
         last_modified=_time(modified),
         content_type=props.get("Content-Type") or None,
         metadata=metadata,

@@ -66,7 +66,7 @@ from ..storage.base import (
 from ..storage.checksums import RunningChecksums, md5_of, off_loop
 from ..storage.payload import Buffer, Payload
 from ._errors import translate, translating
-from ._fast import FastPath, Said
+from ._fast import FastPath, Said, bare_etag
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -105,16 +105,12 @@ def _key_from_environment(account_url: str) -> Any:
     return AzureNamedKeyCredential(name, key)
 
 
-def _etag(value: Any) -> str | None:
-    return str(value).strip('"') if value else None
-
-
 def _info(key: str, props: Any) -> ObjectInfo:
     settings = getattr(props, "content_settings", None)
     return ObjectInfo(
         key=key,
         size=int(getattr(props, "size", 0) or 0),
-        etag=_etag(getattr(props, "etag", None)),
+        etag=bare_etag(getattr(props, "etag", None)),
         last_modified=getattr(props, "last_modified", None),
         content_type=getattr(settings, "content_type", None),
         metadata={k.lower(): v for k, v in (getattr(props, "metadata", None) or {}).items()},
@@ -406,7 +402,7 @@ class AzureBlobClient(StorageClient):
         return ObjectInfo(
             key=key,
             size=size,
-            etag=_etag(result.get("etag")),
+            etag=bare_etag(result.get("etag")),
             last_modified=result.get("last_modified"),
             content_type=settings["content_type"],
             metadata=dict(meta),
@@ -477,21 +473,21 @@ class AzureBlobClient(StorageClient):
                     bucket, key, ids, sums.md5_b64, settings, metadata, if_none_match
                 ),
             )
-            return self._written(key, size, result, settings, metadata, md5)
-        # (the SDK sends If-None-Match: * for IfMissing; an etag beside it would reach
-        # the transport as an unknown keyword)
-        absent: dict[str, Any] = (
-            {"match_condition": MatchConditions.IfMissing} if if_none_match else {}
-        )
-        result = await self._call(
-            "PutBlockList",
-            lambda: blob.commit_block_list(
-                [BlobBlock(block_id) for block_id in ids],
-                metadata=metadata,
-                content_settings=ContentSettings(content_md5=md5, **settings),
-                **absent,
-            ),
-        )
+        else:
+            # (the SDK sends If-None-Match: * for IfMissing; an etag beside it would reach
+            # the transport as an unknown keyword)
+            absent: dict[str, Any] = (
+                {"match_condition": MatchConditions.IfMissing} if if_none_match else {}
+            )
+            result = await self._call(
+                "PutBlockList",
+                lambda: blob.commit_block_list(
+                    [BlobBlock(block_id) for block_id in ids],
+                    metadata=metadata,
+                    content_settings=ContentSettings(content_md5=md5, **settings),
+                    **absent,
+                ),
+            )
         return self._written(key, size, result, settings, metadata, md5)
 
     # -- objects: reads ------------------------------------------------------------------
@@ -521,7 +517,7 @@ class AzureBlobClient(StorageClient):
             )
             props = downloader.properties
             md5 = props.content_settings.content_md5
-            return await downloader.readall(), Said(_etag(props.etag), md5 and bytes(md5))
+            return await downloader.readall(), Said(bare_etag(props.etag), md5 and bytes(md5))
 
         try:
             return await self._call("GetBlob", read)

@@ -42,7 +42,7 @@ from .files import (
     write_atomically,
     write_stream_target,
 )
-from .payload import SMALL_FILE, Body, Buffer, Payload
+from .payload import SMALL_FILE, Body, Buffer, Payload, as_bytes
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -459,7 +459,7 @@ class StorageClient(AsyncClient, abc.ABC):
             return
         async for chunk in self._stream(bucket, key, start, end, size):
             if chunk:
-                yield chunk if isinstance(chunk, bytes) else bytes(chunk)
+                yield as_bytes(chunk)
 
     async def get_object(
         self,
@@ -483,8 +483,7 @@ class StorageClient(AsyncClient, abc.ABC):
         if end is not None and end == start:
             await self._stat(bucket, key)  # still a NotFoundError for a missing object
             return b""
-        data = await self._read_checked(bucket, key, start, end, version)
-        return data if isinstance(data, bytes) else bytes(data)
+        return as_bytes(await self._read_checked(bucket, key, start, end, version))
 
     async def _read_range(
         self, bucket: str, key: str, start: int, end: int | None, version: ObjectInfo | None

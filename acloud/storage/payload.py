@@ -12,7 +12,7 @@ from typing import Any, Union
 
 from .._core.pool import MAPPED_MIN, mapped_buffer
 
-__all__ = ["Body", "Buffer", "Payload", "mark_last", "read_mapped"]
+__all__ = ["Body", "Buffer", "Payload", "as_bytes", "mark_last", "read_mapped"]
 
 Body = Union[bytes, bytearray, memoryview, "os.PathLike[str]", AsyncIterable[bytes]]
 """What an upload accepts: bytes-like, a path (``pathlib.Path``) or an async iterable."""
@@ -53,6 +53,11 @@ def read_mapped(path: str, offset: int, length: int) -> memoryview:
                 break
             got += n
     return view[:got]
+
+
+def as_bytes(data: Buffer) -> bytes:
+    """``data`` as bytes: itself, or a copy of a view (for APIs that take bytes only)."""
+    return data if isinstance(data, bytes) else bytes(data)
 
 
 SMALL_FILE = 1024 * 1024  # files up to this size are read whole when first looked at
