@@ -29,6 +29,7 @@ from typing import Any, ClassVar, TypeVar
 
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession
+from botocore.loaders import Loader, create_loader
 
 from .._core.attempt import Attempt
 from .._core.concurrency import run_bounded
@@ -63,6 +64,19 @@ MAX_PARTS = 10_000
 MAX_SINGLE_COPY = 5 * 1024 * MiB
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+#: botocore's model loaders, one per data path: the service model, endpoint rules and
+#: partitions are parsed once a process, not on every client's open (~100 ms each)
+_LOADERS: dict[str | None, Loader] = {}
+
+
+def _botocore_session(profile: str | None) -> AioSession:
+    """A botocore session for one client, sharing the process's model loader for its data
+    path. It reads configuration files: call it off the loop."""
+    session = AioSession(profile=profile)
+    path = session.get_config_variable("data_path")
+    loader = _LOADERS.get(path) or _LOADERS.setdefault(path, create_loader(path))
+    session.register_component("data_loader", loader)
+    return session
 
 
 @dataclass(frozen=True)
@@ -240,7 +254,7 @@ class S3Client(StorageClient):
         creds = self._credentials
         # Building a botocore session reads configuration files: off the loop.
         with translating():
-            aio_session = await session.run_blocking(AioSession, profile=self._profile)
+            aio_session = await session.run_blocking(_botocore_session, self._profile)
             self._client_cm = aio_session.create_client(
                 "s3",
                 region_name=self.region_name,
