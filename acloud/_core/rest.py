@@ -13,7 +13,7 @@ import contextlib
 import functools
 import json as _json
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
@@ -30,7 +30,7 @@ from .errors import (
     error_for_status,
     parse_retry_after,
 )
-from .pool import ViewPayload, read_body
+from .pool import ONE_WRITE, ViewPayload, read_body
 from .ratelimit import WindowLimiter
 
 __all__ = ["IDEMPOTENT_METHODS", "RestClient", "checked_url", "path_segment"]
@@ -75,6 +75,7 @@ def checked_url(value: str, name: str = "base_url") -> str:
 
 
 _NO_TYPE = ("Content-Type",)
+_NOT_HOLDING = contextlib.nullcontext()
 
 
 def _clean_params(params: Mapping[str, Any] | None, explode: bool) -> list[tuple[str, str]] | None:
@@ -99,19 +100,20 @@ def _clean_params(params: Mapping[str, Any] | None, explode: bool) -> list[tuple
     return out
 
 
-def _transport(method: str, where: str, provider: str) -> Callable[[BaseException], BaseException]:
-    """The translation of a REST attempt's transport failures (a timeout, a dropped
-    connection) into acloud's typed errors; any other error passes as it is."""
+def _transport_error(err: BaseException, method: str, where: str, provider: str) -> BaseException:
+    """A REST attempt's transport failure (a timeout, a dropped connection) as acloud's
+    typed error; any other error as it is."""
+    if isinstance(err, asyncio.TimeoutError):
+        return TimeoutError(f"{method} {where} timed out", provider=provider)
+    if isinstance(err, aiohttp.ClientError):
+        message = f"{method} {where} failed: {type(err).__name__}: {err}"
+        return TransportError(message, provider=provider)
+    return err
 
-    def translate(err: BaseException) -> BaseException:
-        if isinstance(err, asyncio.TimeoutError):
-            return TimeoutError(f"{method} {where} timed out", provider=provider)
-        if isinstance(err, aiohttp.ClientError):
-            message = f"{method} {where} failed: {type(err).__name__}: {err}"
-            return TransportError(message, provider=provider)
-        return err
 
-    return translate
+#: methods after which aiohttp adds ``Content-Type: application/octet-stream`` to a
+#: request without a body (Swift would take it as the type of a copy)
+_TYPED_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 class RestClient(AsyncClient):
@@ -176,10 +178,10 @@ class RestClient(AsyncClient):
         authenticated: bool = True,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """ONE attempt of one request: rate limiters (held until the block ends), auth
-        header, the request, a
-        typed error for an error status (its body read and parsed), transport failures
-        translated, one debug line. Yields the response with its body unread, so callers
-        can stream it; the connection goes back to the pool when the block ends.
+        header, the request, a typed error for an error status (its body read and
+        parsed), transport failures translated, one debug line. Yields the response with
+        its body unread, so callers can stream it; the connection goes back to the pool
+        when the block ends.
 
         ``authenticated=False`` sends no credentials and acquires no rate limiter: for
         links the service hands out to another host (a pre-signed download link)."""
@@ -191,36 +193,39 @@ class RestClient(AsyncClient):
         limiters = self._limiters(method, path) if authenticated else ()
         if headers:
             all_headers.update(headers)
-        if isinstance(data, (bytes, bytearray, memoryview)):
+        # no body, no Content-Type (aiohttp would say octet-stream for a POST, PUT or
+        # PATCH, and Swift would take that as the type of a copy)
+        untyped = _NO_TYPE if data is None and json is None and method in _TYPED_METHODS else None
+        if isinstance(data, (bytearray, memoryview)) or (
+            isinstance(data, bytes) and len(data) > ONE_WRITE
+        ):
             data = ViewPayload(data)
         log_path = path if not path.startswith(("http://", "https://")) else "<session URI>"
-        with Attempt(
-            self._log,
-            method,
-            log_path,
-            number=attempt,
-            translate=_transport(method, log_path, self.provider),
-        ) as step:
-            async with (
-                _holding(limiters),
-                session.http.request(
-                    method,
-                    self._url(path),
-                    params=_clean_params(params, self.explode_lists),
-                    json=json,
-                    data=data,
-                    headers=all_headers,
-                    # no body, no Content-Type (aiohttp would say octet-stream, and Swift
-                    # would take that as the type of a copy)
-                    skip_auto_headers=() if data is not None or json is not None else _NO_TYPE,
-                    allow_redirects=False,
-                    **self._timeout_option(session.http),
-                ) as resp,
-            ):
-                step.outcome = resp.status
-                if resp.status >= 400:
-                    raise self._status_error(resp, self._parse_body(resp, await resp.read()))
-                yield resp
+        try:
+            with Attempt(self._log, method, log_path, number=attempt) as step:
+                async with (
+                    _holding(limiters) if limiters else _NOT_HOLDING,
+                    session.http.request(
+                        method,
+                        self._url(path),
+                        params=_clean_params(params, self.explode_lists),
+                        json=json,
+                        data=data,
+                        headers=all_headers,
+                        skip_auto_headers=untyped,
+                        allow_redirects=False,
+                        **self._timeout_option(session.http),
+                    ) as resp,
+                ):
+                    step.outcome = resp.status
+                    if resp.status >= 400:
+                        raise self._status_error(resp, self._parse_body(resp, await resp.read()))
+                    yield resp
+        except Exception as err:
+            translated = _transport_error(err, method, log_path, self.provider)
+            if translated is err:
+                raise
+            raise translated from err
 
     async def _fetch(
         self,
@@ -233,18 +238,27 @@ class RestClient(AsyncClient):
         headers, retried as one step. A 416 (a range that starts past the end) gives
         ``(b"", {})``."""
 
-        async def attempt(number: int) -> tuple[bytes | memoryview, Mapping[str, str]]:
-            async with self._response(
-                "GET", path, params=params, headers=headers, attempt=number
-            ) as resp:
-                return await read_body(resp), resp.headers
-
         try:
-            return await self.retry_policy.call(attempt, idempotent=True)
+            return await self.retry_policy.call(
+                self._fetch_attempt, path, params, headers, idempotent=True
+            )
         except APIStatusError as err:
             if err.status == 416:
                 return b"", {}
             raise
+
+    async def _fetch_attempt(
+        self,
+        number: int,
+        path: str,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+    ) -> tuple[bytes | memoryview, Mapping[str, str]]:
+        """One attempt of :meth:`_fetch`."""
+        async with self._response(
+            "GET", path, params=params, headers=headers, attempt=number
+        ) as resp:
+            return await read_body(resp), resp.headers
 
     async def _fetch_stream(
         self,
@@ -304,30 +318,41 @@ class RestClient(AsyncClient):
         now answered 404, did its work on that earlier attempt: it returns None."""
         if idempotent is None:
             idempotent = method.upper() in IDEMPOTENT_METHODS
-        answer_lost = False
+        # a DELETE's transport failures so far (see above); nothing to track for others
+        lost: list[TransportError] | None = [] if method.upper() == "DELETE" else None
+        return await self.retry_policy.call(
+            self._request_attempt,
+            method,
+            path,
+            (params, json, data, headers),
+            lost,
+            idempotent=idempotent,
+        )
 
-        async def attempt(number: int) -> Any:
-            nonlocal answer_lost
-            try:
-                async with self._response(
-                    method,
-                    path,
-                    params=params,
-                    json=json,
-                    data=data,
-                    headers=headers,
-                    attempt=number,
-                ) as resp:
-                    return self._unwrap(self._parse_body(resp, await resp.read()))
-            except NotFoundError:
-                if answer_lost and method.upper() == "DELETE":
-                    return None
-                raise
-            except TransportError:
-                answer_lost = True
-                raise
-
-        return await self.retry_policy.call(attempt, idempotent=idempotent)
+    async def _request_attempt(
+        self,
+        number: int,
+        method: str,
+        path: str,
+        request: tuple[Mapping[str, Any] | None, Any, Any, Mapping[str, str] | None],
+        lost: list[TransportError] | None,
+    ) -> Any:
+        """One attempt of :meth:`_request`; ``request`` is its (params, json, data,
+        headers)."""
+        params, json, data, headers = request
+        try:
+            async with self._response(
+                method, path, params=params, json=json, data=data, headers=headers, attempt=number
+            ) as resp:
+                return self._unwrap(self._parse_body(resp, await resp.read()))
+        except NotFoundError:
+            if lost:
+                return None
+            raise
+        except TransportError as err:
+            if lost is not None:
+                lost.append(err)
+            raise
 
     def _parse_body(self, resp: aiohttp.ClientResponse, raw: bytes) -> Any:
         if not raw:

@@ -13,7 +13,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
@@ -77,13 +77,14 @@ class RetryPolicy:
 
     async def call(
         self,
-        fn: Callable[[int], Awaitable[T]],
-        *,
+        fn: Callable[..., Awaitable[T]],
+        /,
+        *args: Any,
         idempotent: bool,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         only: tuple[type[BaseException], ...] | None = None,
     ) -> T:
-        """Run ``fn(attempt_number)`` until it succeeds or the policy gives up.
+        """Run ``fn(attempt_number, *args)`` until it succeeds or the policy gives up.
 
         ``only`` retries just those errors instead of :meth:`is_retryable`'s choice: for
         a step around calls that retry their own requests (re-reading a body whose
@@ -93,18 +94,18 @@ class RetryPolicy:
         attempt runs outside tenacity: most calls succeed at once, and setting up the
         retry machinery costs more CPU than a small request over loopback.
         """
+        try:
+            return await fn(1, *args)
+        except Exception as exc:
+            first = exc
 
         def retryable(exc: BaseException) -> bool:
             if only is not None:
                 return isinstance(exc, only)
             return self.is_retryable(exc, idempotent=idempotent)
 
-        try:
-            return await fn(1)
-        except Exception as exc:
-            if self.max_attempts == 1 or not retryable(exc):
-                raise
-            first = exc
+        if self.max_attempts == 1 or not retryable(first):
+            raise first
         sleep = sleep or asyncio.sleep
 
         def wait(state: RetryCallState) -> float:
@@ -128,5 +129,5 @@ class RetryPolicy:
         )
         async for attempt in retrying:
             with attempt:
-                return await fn(attempt.retry_state.attempt_number + 1)
+                return await fn(attempt.retry_state.attempt_number + 1, *args)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover

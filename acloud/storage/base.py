@@ -507,12 +507,17 @@ class StorageClient(AsyncClient, abc.ABC):
             data, _ = await self._read_range(bucket, key, start, end, version)
             return data
 
-        async def read_whole(attempt: int) -> Buffer:
-            data, said = await self._read_range(bucket, key, start, end, version)
-            await self._verify(key, data, said)
-            return data
+        return await self.retry_policy.call(
+            self._read_verified, bucket, key, version, idempotent=True, only=(IntegrityError,)
+        )
 
-        return await self.retry_policy.call(read_whole, idempotent=True, only=(IntegrityError,))
+    async def _read_verified(
+        self, attempt: int, bucket: str, key: str, version: ObjectInfo | None
+    ) -> Buffer:
+        """One attempt of :meth:`_read_checked` for a whole object: read, then verify."""
+        data, said = await self._read_range(bucket, key, 0, None, version)
+        await self._verify(key, data, said)
+        return data
 
     async def stat_object(self, bucket: str, key: str) -> ObjectInfo:
         """An object's size, etag, dates, content type and metadata (NotFoundError if absent)."""
