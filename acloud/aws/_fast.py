@@ -247,7 +247,9 @@ class _Signer(S3SigV4Auth):  # type: ignore[misc]
         body = request.data
         if not body:
             return str(EMPTY_SHA256_HASH)
-        return hashlib.sha256(body.view if isinstance(body, PartBody) else body).hexdigest()
+        if isinstance(body, PartBody):
+            return body.sha256 or hashlib.sha256(body.view).hexdigest()
+        return hashlib.sha256(body).hexdigest()
 
 
 class Body:

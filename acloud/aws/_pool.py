@@ -36,12 +36,14 @@ class PartBody:
     writes the bytes in 64 KiB slices of a memoryview. Passing ``bytes`` instead costs a
     full copy of every part in flight (botocore wraps them in a BytesIO that aiohttp
     un-shares), and a large ``bytes`` body would be written in one blocking-sized chunk.
-    The same PartBody can be sent again by a retry.
+    The same PartBody can be sent again by a retry. ``sha256``: the body's SHA-256 (hex)
+    when already computed, for a signature that covers the payload.
     """
 
-    def __init__(self, data: bytes | memoryview) -> None:
+    def __init__(self, data: bytes | memoryview, sha256: str | None = None) -> None:
         self._view = memoryview(data)
         self._pos = 0
+        self.sha256 = sha256
 
     def __len__(self) -> int:
         return self._view.nbytes

@@ -105,6 +105,11 @@ class AWSCredentials:
         object.__setattr__(self, "session_token", Secret(session_token) if session_token else None)
 
 
+def _md5_sha256(data: Buffer) -> tuple[str, str, str]:
+    """MD5 (base64, hex) and SHA-256 (hex) of ``data``."""
+    return (*md5_of(data), hashlib.sha256(data).hexdigest())
+
+
 def _content_md5(request: Any, **_: Any) -> None:
     """Give a DeleteObjects request its Content-MD5: S3 requires a body checksum there,
     and S3-compatible servers (Swift's S3 layer, Infomaniak's) accept only that one, while
@@ -226,6 +231,9 @@ class S3Client(StorageClient):
         self.default_chunk_size = 1 * MiB
         self._credentials = credentials
         self._profile = profile
+        #: SigV4 over plain http signs the payload's SHA-256 (https with a Content-MD5
+        #: does not)
+        self._signs_payload = (endpoint_url or "").lower().startswith("http://")
         self._client: Any = None
         self._client_cm: Any = None
         self.fast_path = fast_path
@@ -376,7 +384,7 @@ class S3Client(StorageClient):
     async def _put_single(
         self, bucket: str, key: str, data: bytes, extra: dict[str, Any], if_none_match: bool
     ) -> ObjectInfo:
-        md5_b64, md5_hex = await self._md5(data)
+        body, md5_b64, md5_hex = await self._body(data)
         params = dict(extra)
         if if_none_match:
             params["IfNoneMatch"] = "*"
@@ -384,7 +392,7 @@ class S3Client(StorageClient):
             "put_object",
             Bucket=bucket,
             Key=key,
-            Body=PartBody(data),
+            Body=body,
             ContentMD5=md5_b64,
             **params,
         )
@@ -396,6 +404,15 @@ class S3Client(StorageClient):
     async def _md5(self, data: Buffer) -> tuple[str, str]:
         """MD5 (base64, hex) of a body, off the loop unless tiny."""
         return await off_loop(self.session.run_blocking, md5_of, data)
+
+    async def _body(self, data: Buffer) -> tuple[PartBody, str, str]:
+        """An upload body and its MD5 (base64, hex). Over plain http the signature covers
+        the payload: its SHA-256 is computed in the same pass off the loop, not on the
+        loop while signing (8 MiB: ~4 ms)."""
+        if not self._signs_payload:
+            return (PartBody(data), *await self._md5(data))
+        md5_b64, md5_hex, sha256 = await off_loop(self.session.run_blocking, _md5_sha256, data)
+        return PartBody(data, sha256), md5_b64, md5_hex
 
     async def _multipart(
         self,
@@ -484,14 +501,14 @@ class S3Client(StorageClient):
         etags: dict[int, str],
         md5s: dict[int, str],
     ) -> None:
-        md5_b64, md5_hex = await self._md5(data)
+        body, md5_b64, md5_hex = await self._body(data)
         resp = await self._call(
             "upload_part",
             Bucket=bucket,
             Key=key,
             UploadId=upload_id,
             PartNumber=number,
-            Body=PartBody(data),
+            Body=body,
             ContentMD5=md5_b64,
         )
         etag = _etag(resp["ETag"]) or ""

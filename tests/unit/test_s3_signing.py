@@ -4,6 +4,7 @@ headers and signature as botocore signing an AWSRequest, request for request."""
 from __future__ import annotations
 
 import datetime
+import hashlib
 
 import pytest
 from botocore import auth
@@ -12,6 +13,9 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import ReadOnlyCredentials
 
 from acloud.aws._fast import _Request, _Signer, _target
+from acloud.aws._pool import PartBody
+from acloud.aws.s3 import _md5_sha256
+from acloud.storage.checksums import md5_of
 
 NOW = datetime.datetime(2026, 12, 2, 7, 30, 15)
 CASES = [
@@ -90,3 +94,35 @@ def test_one_signer_signs_the_next_day_with_that_day_s_key(monkeypatch):
         light = _Request("GET", url, headers, b"")
         signer.add_auth(light)
         assert light.headers["Authorization"] == reference.headers["Authorization"]
+
+
+@pytest.mark.parametrize("size", [0, 5, 2048, 300_000])
+def test_a_body_s_precomputed_sha256_signs_as_botocore_hashing_the_body(monkeypatch, size):
+    """Over plain http the payload is signed: a PartBody carrying the SHA-256 computed
+    beside its MD5 (off the loop) gives botocore's signature for the same bytes."""
+    monkeypatch.setattr(auth, "get_current_datetime", lambda: NOW)
+    creds = ReadOnlyCredentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None)
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    url, headers = "http://127.0.0.1:9000/bucket/k", {"Host": "127.0.0.1:9000"}
+    reference = AWSRequest(method="PUT", url=url, headers=headers, data=data)
+    S3SigV4Auth(creds, "s3", "eu-west-1").add_auth(reference)
+    _, _, sha256 = _md5_sha256(data)
+    light = _Request("PUT", url, headers, PartBody(data, sha256))
+    _Signer(creds, "eu-west-1").add_auth(light)
+    assert dict(light.headers.items()) == dict(reference.headers.items())
+    assert light.headers["X-Amz-Content-SHA256"] == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "signed"),
+    [("http://127.0.0.1:9000", True), ("HTTP://minio:9000", True), ("https://s3.example", False)],
+)
+@pytest.mark.asyncio
+async def test_the_sha256_is_computed_only_where_the_payload_is_signed(endpoint, signed):
+    from acloud import AWSCredentials, Session
+
+    async with Session() as session:
+        s3 = session.s3("us-east-1", endpoint_url=endpoint, credentials=AWSCredentials("a", "b"))
+        body, md5_b64, md5_hex = await s3._body(b"hello" * 30_000)
+    assert (md5_b64, md5_hex) == md5_of(b"hello" * 30_000)
+    assert body.sha256 == (hashlib.sha256(b"hello" * 30_000).hexdigest() if signed else None)
