@@ -61,6 +61,7 @@ from ..storage.base import (
     ObjectInfo,
     StorageClient,
     byte_range,
+    listed_object,
 )
 from ..storage.checksums import RunningChecksums
 from ..storage.payload import Body, Buffer, Payload, mark_last
@@ -116,11 +117,11 @@ def _object_info(resource: Mapping[str, Any]) -> ObjectInfo:
     md5 = _b64_to_hex(get("md5Hash"))
     metadata = get("metadata")
     generation = get("generation")
-    return ObjectInfo(
-        key=resource["name"],
-        size=int(get("size", 0)),
-        etag=md5 or get("etag"),
-        last_modified=_time(get("updated")),
+    return listed_object(
+        resource["name"],
+        int(get("size", 0)),
+        md5 or get("etag"),
+        _time(get("updated")),
         content_type=get("contentType"),
         metadata={k.lower(): str(v) for k, v in metadata.items()} if metadata else {},
         version=str(generation) if generation else None,

@@ -101,6 +101,8 @@ class ObjectInfo:
         return {name: value for name in PROPERTIES if (value := getattr(self, name))}
 
 
+_FIELDS = frozenset(ObjectInfo.__dataclass_fields__)
+
 #: the HTTP properties an object keeps besides its content type and metadata (each store
 #: keeps those it can hold: docs/storage.md has the table), by their keyword names
 PROPERTIES = ("content_encoding", "cache_control", "content_disposition", "content_language")
@@ -118,12 +120,13 @@ def property_keywords(source: Mapping[str, Any], names: Mapping[str, str]) -> di
 
 
 def listed_object(
-    key: str, size: int, etag: str | None, last_modified: datetime | None
+    key: str, size: int, etag: str | None, last_modified: datetime | None, **more: Any
 ) -> ObjectInfo:
-    """The ObjectInfo of a listing entry (no content type, metadata or version), built
-    without the frozen dataclass's ``__init__``: a page holds a thousand of them, and
-    this is about twice as fast. The fields left out read their defaults from the class.
-    Equal to ``ObjectInfo(key, size, etag, last_modified)``.
+    """The ObjectInfo of a listing entry, built without the frozen dataclass's
+    ``__init__``: a page holds a thousand of them, and this is about twice as fast. The
+    fields left out read their defaults from the class. Equal to
+    ``ObjectInfo(key, size, etag, last_modified, **more)``; ``more`` names other fields
+    of ObjectInfo (``content_type``, ``metadata``, ``version``, ...).
     """
     info = object.__new__(ObjectInfo)
     fields = info.__dict__
@@ -132,6 +135,9 @@ def listed_object(
     fields["etag"] = etag
     fields["last_modified"] = last_modified
     fields["metadata"] = {}
+    if more:
+        assert more.keys() <= _FIELDS, f"not fields of ObjectInfo: {more.keys() - _FIELDS}"
+        fields.update(more)
     return info
 
 

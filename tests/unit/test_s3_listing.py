@@ -167,3 +167,26 @@ def test_listed_object_equals_the_dataclass_it_builds_faster():
     with pytest.raises(dataclasses.FrozenInstanceError):
         fast.size = 4  # type: ignore[misc]
     assert pickle.loads(pickle.dumps(fast)) == slow  # batches of them go to other processes
+
+
+def test_listed_object_with_more_fields_equals_the_dataclass():
+    import dataclasses
+    from datetime import datetime, timezone
+
+    from acloud.storage.base import ObjectInfo, listed_object
+
+    when = datetime(2026, 11, 23, tzinfo=timezone.utc)
+    more = {
+        "content_type": "text/plain",
+        "metadata": {"a": "1"},
+        "version": "7",
+        "content_md5": "e",
+        "cache_control": "no-cache",
+        "content_encoding": None,
+    }
+    fast, slow = listed_object("a/b", 3, "e", when, **more), ObjectInfo("a/b", 3, "e", when, **more)
+    assert fast == slow
+    assert dataclasses.asdict(fast) == dataclasses.asdict(slow)
+    assert fast.properties == {"cache_control": "no-cache"}
+    with pytest.raises(AssertionError, match="not fields of ObjectInfo"):
+        listed_object("a/b", 3, "e", when, content_typo="text/plain")
