@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from ._core.errors import AcloudError, ConfigurationError, LocationNotFoundError
+from ._core.process import collect_as_owner
 from ._version import __version__
 from .session import Session
 from .storage.base import ObjectInfo
@@ -724,5 +725,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def console() -> int:
+    """The ``acloud`` command's process: :func:`main`, with the garbage collector set as
+    in a process acloud owns (:func:`~acloud._core.process.collect_as_owner`)."""
+    collect_as_owner()
+    return main()
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(console())

@@ -15,6 +15,7 @@ import pickle
 import signal
 import sys
 
+from .._core.process import collect_as_owner
 from .shards import portable, read_frame, run_batch, write_frame
 
 
@@ -28,7 +29,9 @@ def main() -> None:
     if hello is None:
         return
     sys.path.extend(p for p in pickle.loads(hello) if p not in sys.path)
+    collect_as_owner()
     write_frame(answers, pickle.dumps(os.getpid()))
+    batches = 0
     while (frame := read_frame(frames)) is not None:
         try:
             job, entries = pickle.loads(frame)
@@ -36,6 +39,9 @@ def main() -> None:
         except Exception as err:
             answer = pickle.dumps(("error", portable(err)))
         write_frame(answers, answer)
+        batches += 1
+        if batches == 1:  # the store's SDK and models are loaded now: freeze them too
+            collect_as_owner()
 
 
 if __name__ == "__main__":
