@@ -48,11 +48,12 @@ def tables(reports: dict[str, dict[str, Any]]) -> str:
             lines.append(
                 f"\nwrk, 4 KiB GET, 64 connections: {report['wrk_get_4kib_per_s']:,.0f} req/s"
             )
+        rerun = _reruns(report)
         for name, w in report["workloads"].items():
             unit = w["unit"]
             lines += [
                 "",
-                f"**{name}**",
+                f"**{name}**{rerun.get(name, '')}",
                 "",
                 f"| contender | {unit} median (min-max) | other figures | acloud / this |",
                 "|---|---|---|---|",
@@ -73,6 +74,18 @@ def tables(reports: dict[str, dict[str, Any]]) -> str:
                 lines.append(f"| {who} | not run: {why} | | |")
         lines.append("")
     return "\n".join(lines)
+
+
+def _reruns(report: dict[str, Any]) -> dict[str, str]:
+    """For each workload a later partial run replaced, a note of that run (the latest)."""
+    notes: dict[str, str] = {}
+    for run in report.get("partial_runs", []):
+        m = run["machine"]
+        rounds = f", {run['rounds']} rounds" if run.get("rounds") else ""
+        note = f" (run again {m['date']}, commit {m['commit']}{rounds})"
+        for name in run["workloads"]:
+            notes[name] = note
+    return notes
 
 
 def _ratio(value: float | None) -> str:

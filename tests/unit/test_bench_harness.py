@@ -76,3 +76,18 @@ def test_a_partial_run_updates_its_workloads_and_keeps_the_others(tmp_path, monk
     assert merged["partial_runs"] == [
         {"workloads": ["w2"], "machine": {"commit": "b"}, "rounds": 2}
     ]
+
+
+def test_a_workload_run_again_names_its_run_in_the_table(tmp_path):
+    out = s3.run_workload(Quick(True, str(tmp_path)), "http://127.0.0.1:9", 1, {"acloud": Fine})
+    machine = {"date": "d", "commit": "c", "cpus": 2, "python": "3"}
+    later = {"date": "d2", "commit": "c2", "cpus": 2, "python": "3"}
+    report = {
+        "machine": machine,
+        "rounds": 5,
+        "workloads": {Quick.name: out, "other": out},
+        "partial_runs": [{"workloads": [Quick.name], "machine": later, "rounds": 3}],
+    }
+    table = tables({"s3": report})
+    assert f"**{Quick.name}** (run again d2, commit c2, 3 rounds)" in table
+    assert "**other**\n" in table
