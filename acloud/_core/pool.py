@@ -19,7 +19,7 @@ from aiohttp.client_proto import ResponseHandler
 __all__ = ["PoolView", "ViewPayload", "closing_responses_on_failure", "pool_connector"]
 
 _WRITE_SLICE = 64 * 1024
-#: bytes up to this size are sent as they are, in one write (larger bodies: ViewPayload)
+#: bodies up to this size are sent as they are, in one write (larger ones: ViewPayload)
 ONE_WRITE = _WRITE_SLICE
 
 

@@ -111,6 +111,10 @@ def _transport_error(err: BaseException, method: str, where: str, provider: str)
     return err
 
 
+def _nbytes(data: bytes | bytearray | memoryview) -> int:
+    return data.nbytes if isinstance(data, memoryview) else len(data)
+
+
 #: methods after which aiohttp adds ``Content-Type: application/octet-stream`` to a
 #: request without a body (Swift would take it as the type of a copy)
 _TYPED_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -196,9 +200,7 @@ class RestClient(AsyncClient):
         # no body, no Content-Type (aiohttp would say octet-stream for a POST, PUT or
         # PATCH, and Swift would take that as the type of a copy)
         untyped = _NO_TYPE if data is None and json is None and method in _TYPED_METHODS else None
-        if isinstance(data, (bytearray, memoryview)) or (
-            isinstance(data, bytes) and len(data) > ONE_WRITE
-        ):
+        if isinstance(data, (bytes, bytearray, memoryview)) and _nbytes(data) > ONE_WRITE:
             data = ViewPayload(data)
         log_path = path if not path.startswith(("http://", "https://")) else "<session URI>"
         try:

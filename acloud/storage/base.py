@@ -122,11 +122,11 @@ def property_keywords(source: Mapping[str, Any], names: Mapping[str, str]) -> di
 def listed_object(
     key: str, size: int, etag: str | None, last_modified: datetime | None, **more: Any
 ) -> ObjectInfo:
-    """The ObjectInfo of a listing entry, built without the frozen dataclass's
-    ``__init__``: a page holds a thousand of them, and this is about twice as fast. The
-    fields left out read their defaults from the class. Equal to
-    ``ObjectInfo(key, size, etag, last_modified, **more)``; ``more`` names other fields
-    of ObjectInfo (``content_type``, ``metadata``, ``version``, ...).
+    """The ObjectInfo of a listing entry (or of any object a store describes), built
+    without the frozen dataclass's ``__init__``: a listing page holds a thousand of
+    them, and this is about twice as fast. The fields left out read their defaults from
+    the class. Equal to ``ObjectInfo(key, size, etag, last_modified, **more)``; ``more``
+    names other fields of ObjectInfo (``content_type``, ``metadata``, ``version``, ...).
     """
     info = object.__new__(ObjectInfo)
     fields = info.__dict__

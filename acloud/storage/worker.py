@@ -31,7 +31,7 @@ def main() -> None:
     sys.path.extend(p for p in pickle.loads(hello) if p not in sys.path)
     collect_as_owner()
     write_frame(answers, pickle.dumps(os.getpid()))
-    batches = 0
+    first = True
     while (frame := read_frame(frames)) is not None:
         try:
             job, entries = pickle.loads(frame)
@@ -39,9 +39,9 @@ def main() -> None:
         except Exception as err:
             answer = pickle.dumps(("error", portable(err)))
         write_frame(answers, answer)
-        batches += 1
-        if batches == 1:  # the store's SDK and models are loaded now: freeze them too
+        if first:  # the store's SDK and models are loaded now: freeze them too
             collect_as_owner()
+            first = False
 
 
 if __name__ == "__main__":
