@@ -117,6 +117,11 @@ class Driver:
         await bounded([lambda k=k: one(k) for k in keys], concurrency)
 
 
+#: The sink stands in for Amazon S3, where acloud's uploads carry their CRC32C (its default
+#: on AWS's endpoints; MD5 on any other, see S3Client's ``checksum_algorithm``).
+CHECKSUM = "CRC32C"
+
+
 class AcloudDriver(Driver):
     name = "acloud"
 
@@ -132,6 +137,7 @@ class AcloudDriver(Driver):
             credentials=AWSCredentials(KEY, SECRET),
             addressing_style="path",
             max_concurrency=8,
+            checksum_algorithm=CHECKSUM,
         )
         return self
 
@@ -157,7 +163,12 @@ class AcloudDriver(Driver):
     def _bulk_options(self) -> dict[str, Any]:
         # as a user writes a large job: every core asked for (processes="auto"), the store
         # options in code
-        return {"endpoint_url": self.endpoint, "addressing_style": "path", "processes": "auto"}
+        return {
+            "endpoint_url": self.endpoint,
+            "addressing_style": "path",
+            "checksum_algorithm": CHECKSUM,
+            "processes": "auto",
+        }
 
     async def upload_many(self, src: str, prefix: str, concurrency: int) -> None:
         from acloud import upload_many

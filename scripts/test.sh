@@ -31,6 +31,12 @@ if ! dpkg -s $DEBIAN_PACKAGES >/dev/null 2>&1; then
     $DEBIAN_PACKAGES >/dev/null
 fi
 
+step "Swift 2.38 (PyPI) over Debian's: its s3api verifies S3's flexible checksums (2.30's ignores them)"
+# Debian's Python and Swift's dependencies from Debian; only Swift itself and the CRC32C it
+# checks uploads with (anycrc) come from PyPI
+/usr/bin/python3 -m venv --system-site-packages .cache/swift
+.cache/swift/bin/python -m pip install -q --no-deps swift==2.38.3 anycrc==2.1.0
+
 step "Keystone 30 (PyPI, its own virtualenv; served by gunicorn)"
 "$PYTHON" -m venv .cache/keystone
 .cache/keystone/bin/python -m pip install -q keystone==30.0.0 gunicorn

@@ -1,11 +1,13 @@
 """A real OpenStack object store for the tests: Keystone (PyPI, its own virtualenv,
-gunicorn, sqlite, fernet tokens) and Debian's Swift all-in-one (proxy, account,
+gunicorn, sqlite, fernet tokens) and a Swift all-in-one (proxy, account,
 container and object servers, one replica on /dev/shm) with keystoneauth, s3api and
 s3token in the proxy, the way Infomaniak runs its object storage.
 
-The README's test command installs both (``.cache/keystone`` from PyPI; ``swift-*`` and
-``memcached`` from apt). :func:`openstack_object_store` starts a set on free loopback
-ports in a few seconds and stops each process by its own PID.
+The README's test command installs both (``.cache/keystone`` from PyPI; ``.cache/swift``:
+Swift 2.38 from PyPI over Debian's Swift packages and their dependencies, since Debian's
+2.30 ignores S3's flexible checksums; ``memcached`` from apt).
+:func:`openstack_object_store` starts a set on free loopback ports in a few seconds and
+stops each process by its own PID.
 """
 
 from __future__ import annotations
@@ -31,7 +33,10 @@ from .servers import free_port, server_process
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KEYSTONE_VENV = os.path.join(ROOT, ".cache", "keystone")
 KEYSTONE_VERSION = "30.0.0"
-DEBIAN_PYTHON = "/usr/bin/python3"  # Swift is Debian's: its servers run under Debian's Python
+#: Swift 2.38 (PyPI) in a virtualenv over Debian's Python, Swift packages and their
+#: dependencies (``--system-site-packages``)
+SWIFT_VENV = os.path.join(ROOT, ".cache", "swift")
+SWIFT_PYTHON = os.path.join(SWIFT_VENV, "bin", "python")
 REGION = "dc3-a"  # as Infomaniak names its regions
 _PLACEHOLDER = "http://127.0.0.1:5999/v3"  # the prepared database's identity endpoint
 
@@ -309,6 +314,17 @@ def keystone_server() -> Iterator[str]:
             yield url
 
 
+#: the cluster's own swift.conf (in ``swift_dir``): its hash prefix and one storage policy
+_SWIFT_CONF = """\
+[swift-hash]
+swift_hash_path_suffix = acloud-tests
+swift_hash_path_prefix = acloud-tests
+[storage-policy:0]
+name = Policy-0
+default = yes
+"""
+
+
 def _ring(folder: str, ports: dict[str, int]) -> None:
     """The three rings (one device, one replica), built in one Python call."""
     script = textwrap.dedent(
@@ -322,7 +338,7 @@ def _ring(folder: str, ports: dict[str, int]) -> None:
             builder.get_ring().save("{folder}/" + kind + ".ring.gz")
         """
     )
-    subprocess.run([DEBIAN_PYTHON, "-c", script], check=True, capture_output=True)
+    subprocess.run([SWIFT_PYTHON, "-c", script], check=True, capture_output=True)
 
 
 def _swift_conf(
@@ -415,6 +431,8 @@ def _proxy_conf(folder: str, port: int, memcached: str, auth_url: str, password:
                 use = egg:swift#s3token
                 auth_uri = {auth_url}
                 reseller_prefix = AUTH_
+                # ask Keystone every time: a deleted EC2 credential stops working at once
+                secret_cache_duration = 0
                 """
         )
         + service
@@ -440,14 +458,15 @@ def _proxy_conf(folder: str, port: int, memcached: str, auth_url: str, password:
 
 
 def _swift_executable(name: str) -> list[str]:
-    path = f"/usr/bin/swift-{name}-server"
-    if not os.path.exists(path) or not os.path.exists(DEBIAN_PYTHON):
+    path = os.path.join(SWIFT_VENV, "bin", f"swift-{name}-server")
+    if not os.path.exists(path):
         raise RuntimeError(
             "Swift is not installed: run the README's test command (apt-get install swift "
             "swift-proxy swift-account swift-container swift-object python3-keystonemiddleware "
-            "memcached)"
+            "memcached; python3 -m venv --system-site-packages .cache/swift; pip install "
+            "--no-deps swift==2.38.3 anycrc)"
         )
-    return [DEBIAN_PYTHON, path]
+    return [SWIFT_PYTHON, path]
 
 
 def _configure_keystone(auth_url: str, swift_url: str, password: str) -> dict[str, str]:
@@ -493,6 +512,8 @@ def openstack_object_store() -> Iterator[OpenStack]:
             tempfile.TemporaryDirectory(prefix="acloud-swift-", dir="/dev/shm")
         )
         os.makedirs(os.path.join(devices, "d1"))
+        with open(os.path.join(folder, "swift.conf"), "w") as f:
+            f.write(_SWIFT_CONF)
         ports = {kind: free_port() for kind in ("account", "container", "object")}
         _ring(folder, ports)
         memcached_port = free_port()

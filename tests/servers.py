@@ -197,9 +197,9 @@ def azurite_server() -> Iterator[str]:
 SMALL_PARTS = {"part_size": 5 * 1024 * 1024, "multipart_threshold": 5 * 1024 * 1024}
 
 
-def moto_s3(cloud: Any, endpoint: str, *, fast_path: bool = True) -> Any:
+def moto_s3(cloud: Any, endpoint: str, *, fast_path: bool = True, **options: Any) -> Any:
     """An S3Client of ``cloud`` for the moto server at ``endpoint`` (or a proxy in front
-    of it): moto's test credentials, path-style, and :data:`SMALL_PARTS`."""
+    of it): moto's test credentials, path-style, :data:`SMALL_PARTS`, and ``options``."""
     from acloud import AWSCredentials
 
     return cloud.s3(
@@ -208,7 +208,7 @@ def moto_s3(cloud: Any, endpoint: str, *, fast_path: bool = True) -> Any:
         credentials=AWSCredentials("testing", "testing-secret-key"),
         addressing_style="path",
         fast_path=fast_path,
-        **SMALL_PARTS,
+        **{**SMALL_PARTS, **options},
     )
 
 

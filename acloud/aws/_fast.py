@@ -60,17 +60,19 @@ from ..storage.checksums import md5_of
 from ._errors import error_for_code
 from ._pool import PartBody
 
-__all__ = ["FastPath"]
+__all__ = ["FastPath", "is_aws_endpoint"]
 
 _OBJECT = frozenset({"Bucket", "Key"})
 #: the operations served, and the parameters each may carry (others go to aiobotocore)
 OPERATIONS: Mapping[str, frozenset[str]] = {
-    "get_object": _OBJECT | {"Range", "IfMatch"},
+    "get_object": _OBJECT | {"Range", "IfMatch", "ChecksumMode"},
     "head_object": _OBJECT,
     "put_object": _OBJECT
     | {
         "Body",
         "ContentMD5",
+        "ChecksumAlgorithm",
+        "ChecksumCRC32C",
         "ContentType",
         "Metadata",
         "IfNoneMatch",
@@ -97,8 +99,22 @@ _PROPERTY_HEADERS = {
     "Content-Disposition": "ContentDisposition",
     "Content-Language": "ContentLanguage",
 }
+#: request parameter -> its header, for those sent as they are
+_PARAM_HEADERS = {
+    "ContentMD5": "Content-MD5",
+    "ChecksumAlgorithm": "x-amz-sdk-checksum-algorithm",
+    "ChecksumCRC32C": "x-amz-checksum-crc32c",
+    "ChecksumMode": "x-amz-checksum-mode",
+    "ContentType": "Content-Type",
+    "Range": "Range",
+    "IfMatch": "If-Match",
+    "IfNoneMatch": "If-None-Match",
+    **{name: header for header, name in _PROPERTY_HEADERS.items()},
+}
 _HEADERS = {  # response header -> aiobotocore's name for it
     **_PROPERTY_HEADERS,
+    "x-amz-checksum-crc32c": "ChecksumCRC32C",
+    "x-amz-checksum-type": "ChecksumType",
     "ETag": "ETag",
     "Content-Type": "ContentType",
     "Content-Range": "ContentRange",
@@ -114,6 +130,12 @@ _NAMESPACE = re.compile(rb'^((?:<\?xml[^>]*\?>)?\s*<[A-Za-z]+) xmlns="[^"]*"')
 
 def _children(element: ET.Element) -> dict[str, str]:
     return {child.tag: child.text or "" for child in element}
+
+
+def is_aws_endpoint(url: str) -> bool:
+    """Whether ``url`` is Amazon S3's own (``s3[.region].amazonaws.com``), not a
+    compatible service's."""
+    return bool(_AWS_HOST.search(urlsplit(url).hostname or ""))
 
 
 def _host_of(url: str) -> str:
@@ -280,8 +302,7 @@ class FastPath:
     def __init__(self, client: Any, http: aiohttp.ClientSession) -> None:
         self._client = client
         self._http = http
-        endpoint_host = urlsplit(client.meta.endpoint_url).hostname or ""
-        self._custom_endpoint = not _AWS_HOST.search(endpoint_host)
+        self._custom_endpoint = not is_aws_endpoint(client.meta.endpoint_url)
         self._buckets: dict[str, tuple[str, str, str, str]] = {}  # see _bucket
         self._signers: dict[tuple[Any, str], _Signer] = {}
 
@@ -423,20 +444,7 @@ Request = tuple[str, "str | None", dict[str, str], dict[str, str], Any]
 
 
 def _headers_of(params: Mapping[str, Any]) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    if "ContentMD5" in params:
-        headers["Content-MD5"] = params["ContentMD5"]
-    if "ContentType" in params:
-        headers["Content-Type"] = params["ContentType"]
-    if "Range" in params:
-        headers["Range"] = params["Range"]
-    if "IfMatch" in params:
-        headers["If-Match"] = params["IfMatch"]
-    if "IfNoneMatch" in params:
-        headers["If-None-Match"] = params["IfNoneMatch"]
-    for header, name in _PROPERTY_HEADERS.items():
-        if name in params:
-            headers[header] = params[name]
+    headers = {_PARAM_HEADERS[k]: v for k, v in params.items() if k in _PARAM_HEADERS}
     for name, value in (params.get("Metadata") or {}).items():
         headers[f"x-amz-meta-{name}"] = value
     return headers

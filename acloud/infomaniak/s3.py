@@ -70,7 +70,9 @@ class InfomaniakS3Client(S3Client):
         endpoint_url: override the region's endpoint (for tests or a proxy); by default
             ``INFOMANIAK_S3_ENDPOINT``, else the region's.
         addressing_style, part_size, multipart_threshold, max_concurrency, fast_path,
-            session, retry: as for :class:`~acloud.aws.S3Client`.
+            checksum_algorithm, session, retry: as for :class:`~acloud.aws.S3Client`
+            (``checksum_algorithm``: MD5 by default, which every s3api checks;
+            ``"CRC32C"`` where the endpoint's Swift verifies flexible checksums).
     """
 
     provider: ClassVar[str] = "infomaniak-s3"
@@ -87,6 +89,7 @@ class InfomaniakS3Client(S3Client):
         multipart_threshold: int = 8 * MiB,
         max_concurrency: int = 8,
         fast_path: bool = True,
+        checksum_algorithm: str | None = None,
         session: BaseSession | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
@@ -107,6 +110,7 @@ class InfomaniakS3Client(S3Client):
             multipart_threshold=multipart_threshold,
             max_concurrency=max_concurrency,
             fast_path=fast_path,
+            checksum_algorithm=checksum_algorithm,
             session=session,
             retry=retry,
         )

@@ -11,7 +11,14 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-__all__ = ["INLINE_CRC32C_LIMIT", "INLINE_HASH_LIMIT", "RunningChecksums", "md5_of", "off_loop"]
+__all__ = [
+    "INLINE_CRC32C_LIMIT",
+    "INLINE_HASH_LIMIT",
+    "RunningChecksums",
+    "crc32c_of",
+    "md5_of",
+    "off_loop",
+]
 
 INLINE_HASH_LIMIT = 64 * 1024
 #: CRC32C alone runs at ~16 GB/s here (a MiB in 0.06 ms): a thread hop costs more than
@@ -49,6 +56,21 @@ def md5_of(data: bytes | memoryview) -> tuple[str, str]:
     else:
         digest.update(data)
     return base64.b64encode(digest.digest()).decode(), digest.hexdigest()
+
+
+def crc32c_of(data: bytes | memoryview) -> str:
+    """The CRC32C of ``data``, big-endian base64 (GCS ``crc32c``, S3
+    ``x-amz-checksum-crc32c``). Needs ``google-crc32c`` (the aws and gcp extras).
+
+    Example:
+        >>> crc32c_of(b"hello world")
+        'yZRlqg=='
+    """
+    import google_crc32c
+
+    # its C extension takes bytes only: a view is copied (~5 us for 512 KiB)
+    value = google_crc32c.value(data if isinstance(data, bytes) else bytes(data))
+    return base64.b64encode(value.to_bytes(4, "big")).decode()
 
 
 class RunningChecksums:

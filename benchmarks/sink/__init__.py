@@ -217,6 +217,7 @@ def sink(sizes: Sequence[int], listings: dict[str, Sequence[str]] | None = None)
             "{port}": str(port),
             "{etag_map}": _size_map(md5_hex),
             "{md5_b64_map}": _size_map(md5_b64),
+            "{put_crc32c_map}": _size_map({s: sums[s].crc32c_b64 for s in small}),
             "{complete_map}": "\n".join(completes),
             "{uri_md5_b64_map}": _size_map({s: sums[s].md5_b64 for s in sizes}),
             "{uri_crc32c_map}": _size_map({s: sums[s].crc32c_b64 for s in sizes}),

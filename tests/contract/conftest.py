@@ -259,7 +259,8 @@ def _s3api_store(fast_path: bool) -> Factory:
     @contextlib.asynccontextmanager
     async def factory(request: Any) -> AsyncIterator[tuple[StorageClient, str]]:
         """Swift's s3api (a production S3 implementation), EC2 credentials checked by
-        s3token against Keystone: Infomaniak's S3 endpoint."""
+        s3token against Keystone: Infomaniak's S3 endpoint. Uploads carry their CRC32C,
+        which this Swift verifies (moto, the other S3, gets Content-MD5)."""
         from acloud.infomaniak import InfomaniakS3Client, InfomaniakS3Credentials
 
         server = request.getfixturevalue("openstack_server")
@@ -269,6 +270,7 @@ def _s3api_store(fast_path: bool) -> Factory:
                 InfomaniakS3Credentials(access, secret),
                 endpoint_url=server.swift_url,
                 fast_path=fast_path,
+                checksum_algorithm="CRC32C",
                 session=cloud,
                 part_size=5 * 1024 * 1024,
                 multipart_threshold=5 * 1024 * 1024,

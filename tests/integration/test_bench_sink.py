@@ -50,3 +50,28 @@ async def test_each_contender_works_against_the_sink(endpoint, suite, name, tmp_
     assert sorted(os.listdir(dst)) == sorted(NAMES)
     for n in NAMES:
         assert (dst / n).read_bytes() == (src / n).read_bytes(), n
+
+
+@pytest.mark.parametrize("algorithm", ["CRC32C", "MD5"])
+async def test_the_s3_sink_answers_the_checksum_acloud_checks(endpoint, algorithm):
+    from acloud import AWSCredentials, Session
+    from acloud.storage.checksums import crc32c_of
+
+    body = body_of(4096)
+    async with Session() as cloud:
+        s3 = cloud.s3(
+            "us-east-1",
+            endpoint_url=endpoint,
+            credentials=AWSCredentials("bench", "bench-secret"),
+            addressing_style="path",
+            checksum_algorithm=algorithm,
+        )
+        async with s3:
+            await s3.put_object("bench", "t/s4096-1", body)
+            data, said = await s3._read_range("bench", "t/s4096-1", 0, None, None)
+            assert bytes(data) == body
+            expected = crc32c_of(body) if algorithm == "CRC32C" else None
+            assert said.get("ChecksumCRC32C") == expected
+            part, said = await s3._read_range("bench", "t/s4096-1", 0, 10, None)
+            assert bytes(part) == body[:10]
+            assert "ChecksumCRC32C" not in said  # a range gets none

@@ -14,8 +14,8 @@ from botocore.credentials import ReadOnlyCredentials
 
 from acloud.aws._fast import _Request, _Signer, _target
 from acloud.aws._pool import PartBody
-from acloud.aws.s3 import _md5_sha256
-from acloud.storage.checksums import md5_of
+from acloud.aws.s3 import _checksums
+from acloud.storage.checksums import crc32c_of, md5_of
 
 NOW = datetime.datetime(2026, 12, 2, 7, 30, 15)
 CASES = [
@@ -31,6 +31,17 @@ CASES = [
         },
         b"hello",
     ),
+    (
+        "PUT",
+        "https://b.s3.eu-west-1.amazonaws.com/k",
+        {
+            "x-amz-checksum-crc32c": "yZRlqg==",
+            "x-amz-sdk-checksum-algorithm": "CRC32C",
+            "Content-Type": "application/octet-stream",
+        },
+        b"hello world",
+    ),
+    ("GET", "https://b.s3.amazonaws.com/k", {"x-amz-checksum-mode": "ENABLED"}, b""),
     ("GET", "http://127.0.0.1:9000/bucket?list-type=2&prefix=a%2Fb&encoding-type=url", {}, b""),
     ("DELETE", "https://b.s3.amazonaws.com/x", {"User-Agent": "not signed", "Expect": "x"}, b""),
     ("HEAD", "https://s3.amazonaws.com/b/x?versionId=3", {"If-Match": '"e"'}, b""),
@@ -106,7 +117,7 @@ def test_a_body_s_precomputed_sha256_signs_as_botocore_hashing_the_body(monkeypa
     url, headers = "http://127.0.0.1:9000/bucket/k", {"Host": "127.0.0.1:9000"}
     reference = AWSRequest(method="PUT", url=url, headers=headers, data=data)
     S3SigV4Auth(creds, "s3", "eu-west-1").add_auth(reference)
-    _, _, sha256 = _md5_sha256(data)
+    _, _, sha256 = _checksums(data, crc32c=False, sha256=True)
     light = _Request("PUT", url, headers, PartBody(data, sha256))
     _Signer(creds, "eu-west-1").add_auth(light)
     assert dict(light.headers.items()) == dict(reference.headers.items())
@@ -117,12 +128,18 @@ def test_a_body_s_precomputed_sha256_signs_as_botocore_hashing_the_body(monkeypa
     ("endpoint", "signed"),
     [("http://127.0.0.1:9000", True), ("HTTP://minio:9000", True), ("https://s3.example", False)],
 )
+@pytest.mark.parametrize("crc32c", [False, True])
 @pytest.mark.asyncio
-async def test_the_sha256_is_computed_only_where_the_payload_is_signed(endpoint, signed):
+async def test_the_sha256_is_computed_only_where_the_payload_is_signed(endpoint, signed, crc32c):
     from acloud import AWSCredentials, Session
 
+    data = b"hello" * 30_000
     async with Session() as session:
         s3 = session.s3("us-east-1", endpoint_url=endpoint, credentials=AWSCredentials("a", "b"))
-        body, md5_b64, md5_hex = await s3._body(b"hello" * 30_000)
-    assert (md5_b64, md5_hex) == md5_of(b"hello" * 30_000)
-    assert body.sha256 == (hashlib.sha256(b"hello" * 30_000).hexdigest() if signed else None)
+        body, integrity, md5_hex = await s3._body(data, crc32c=crc32c)
+    if crc32c:
+        sent = {"ChecksumAlgorithm": "CRC32C", "ChecksumCRC32C": crc32c_of(data)}
+        assert (integrity, md5_hex) == (sent, None)
+    else:
+        assert (integrity, md5_hex) == ({"ContentMD5": md5_of(data)[0]}, md5_of(data)[1])
+    assert body.sha256 == (hashlib.sha256(data).hexdigest() if signed else None)
