@@ -203,7 +203,7 @@ class S3Client(StorageClient):
             whole download on receipt. ``"CRC32C"``: S3's flexible checksum
             (``x-amz-checksum-crc32c``, about 20x cheaper to compute than MD5), sent
             with the body and asked for on reads, for a server that verifies it (Amazon
-            S3, Swift >= 2.35's s3api); a read without one falls back to the ETag's
+            S3, Swift >= 2.36's s3api); a read without one falls back to the ETag's
             MD5. ``"MD5"``: ``Content-MD5``, and reads checked against the ETag, which
             every S3-compatible server checks and answers. Default: CRC32C on Amazon
             S3's own endpoints, MD5 on any other (``endpoint_url``), where a server

@@ -360,3 +360,36 @@ async def test_copies_within_one_store_are_server_side(tmp_path, fresh_moto):
         assert counter.counts["CopyObject"] == 12
         assert counter.counts["PutObject"] == 0
         assert counter.counts["GetObject"] == 0
+
+
+async def test_a_bulk_download_meets_existing_targets_as_cp_does(store_url, tmp_path):
+    """Small files of a bulk download are placed as ``cp`` places them: through a symlink
+    (into its target), into a FIFO in place, never over a directory (that key fails)."""
+    import threading
+
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    dst.mkdir()
+    bodies = {name: os.urandom(3000 + i) for i, name in enumerate(["a", "dir", "fifo", "link"])}
+    for name, body in bodies.items():
+        (src / name).write_bytes(body)
+    await upload_many(src, store_url, raise_on_error=True, trust_url=True)
+    (dst / "real").write_bytes(b"old")
+    (dst / "link").symlink_to(dst / "real")
+    (dst / "dir").mkdir()
+    (dst / "dir" / "kept").write_bytes(b"kept")
+    os.mkfifo(dst / "fifo")
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append((dst / "fifo").read_bytes()))
+    reader.start()
+    report = await download_many(store_url, dst, trust_url=True)
+    reader.join(30)
+    assert sorted(report.ok) == ["a", "fifo", "link"]
+    assert isinstance(report.failed["dir"], IsADirectoryError)
+    assert (dst / "a").read_bytes() == bodies["a"]
+    assert (dst / "link").is_symlink()
+    assert (dst / "real").read_bytes() == bodies["link"]
+    assert got == [bodies["fifo"]]
+    assert os.path.isdir(dst / "dir")
+    assert (dst / "dir" / "kept").read_bytes() == b"kept"
+    assert not [p for p in dst.rglob("*") if p.name.endswith(TEMP_SUFFIX)]
