@@ -439,9 +439,13 @@ async def test_11_a_url_never_decides_where_credentials_go(listener, moto_endpoi
     assert listener.connections == 0
     # options that cannot redirect credentials stay allowed in a URL
     async with open_store(
-        "s3://bkt/k?region=us-east-1&addressing=path", endpoint_url=moto_endpoint
+        "s3://bkt/k?region=us-east-1&addressing=path&checksum_algorithm=crc32c",
+        endpoint_url=moto_endpoint,
     ) as loc:
         assert loc.client.region_name == "us-east-1"
+        assert loc.client.checksum_algorithm == "CRC32C"
+    with pytest.raises(ValueError, match="checksum_algorithm"):
+        open_store("s3://bkt/k?checksum_algorithm=sha1")
     # fsspec: the query of a path is part of the key, never an option
     fs, path = fsspec.core.url_to_fs(
         f"acloud+s3://bkt/k?endpoint={evil}", endpoint=moto_endpoint, addressing="path"
