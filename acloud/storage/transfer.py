@@ -18,11 +18,12 @@ one engine (:mod:`acloud.storage.engine`):
 - cancelling stops promptly; uploads in flight are aborted and no partial file is left;
 - progress goes to a callback, or to a tqdm bar with ``progress=True``;
 - a large job can use every core, when asked: with ``processes=N`` (or ``"auto"``: one
-  per core), once the listing reaches :data:`SHARD_THRESHOLD` objects the rest is cut into
-  batches that run in worker processes, each with its own event loop and connection pool,
-  their reports merged into one and their progress aggregated. Without ``processes`` a
-  job never starts a process. Workers never import your ``__main__`` module, so a script
-  needs no ``if __name__ == "__main__":`` guard; where no worker can start (a frozen
+  per core), once the listing reaches :data:`SHARD_THRESHOLD` objects of at most
+  :data:`SHARD_MEAN_SIZE` on average, the rest is cut into batches that run in worker
+  processes, each with its own event loop and connection pool, their reports merged into
+  one and their progress aggregated. Without ``processes`` a job never starts a process.
+  Workers never import your ``__main__`` module, so a script needs no
+  ``if __name__ == "__main__":`` guard; where no worker can start (a frozen
   application), the job goes on in this process with one warning. Sharding needs URLs or
   paths (not Location objects), and does not apply to ``delete``, ``dry_run`` or ``keys``.
 
@@ -77,6 +78,7 @@ from .url import FolderLocation, Location, StoreLocation
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
+    "SHARD_MEAN_SIZE",
     "SHARD_THRESHOLD",
     "CheckReport",
     "Filters",
@@ -92,8 +94,14 @@ __all__ = [
 ]
 
 #: With ``processes=``, a job whose listing reaches this many objects is sharded across
-#: processes; a smaller one always runs in the calling process.
+#: processes (if they are small: :data:`SHARD_MEAN_SIZE`); a smaller one always runs in the
+#: calling process.
 SHARD_THRESHOLD = 10_000
+#: ... and only if the objects to transfer among them average at most this size. Many
+#: small objects are per-object work (requests, signatures, file calls) that one event
+#: loop does one at a time; large ones already move in concurrent parts, hashed in the
+#: thread pool, and every process would add its own parts in flight to the memory used.
+SHARD_MEAN_SIZE = 1024 * 1024
 Processes = int | Literal["auto"] | None
 Progress = Callable[[TransferProgress], Any] | bool | None
 
@@ -185,9 +193,10 @@ async def _here_then_shards(
     """Start in this process at once; shard if the job proves large.
 
     The listing is read ahead of this process's engine, which takes entries as they
-    come. Once the listing reaches :data:`SHARD_THRESHOLD` entries, the engine takes no
-    more and finishes what it started. The entries it did not take, and the rest of the
-    listing, go to ``processes`` worker processes (or, when none can start, to this
+    come. Once the listing reaches :data:`SHARD_THRESHOLD` entries, of which those to
+    transfer average :data:`SHARD_MEAN_SIZE` or less (larger ones stay here), the engine
+    takes no more and finishes what it started. The entries it did not take, and the rest
+    of the listing, go to ``processes`` worker processes (or, when none can start, to this
     process's engine again, with one warning). One report and one progress count all."""
     ahead: collections.deque[tuple[Entry, bool]] = collections.deque()
     arrived, large = asyncio.Event(), asyncio.Event()
@@ -195,12 +204,15 @@ async def _here_then_shards(
 
     async def read_ahead() -> None:
         nonlocal listed
-        count = 0
+        count = moving = size = 0
         async for pair in pairs:
             ahead.append(pair)
             arrived.set()
             count += 1
-            if count >= SHARD_THRESHOLD:
+            if not pair[1]:  # to transfer, not up to date
+                moving += 1
+                size += pair[0].size
+            if count == SHARD_THRESHOLD and size <= SHARD_MEAN_SIZE * moving:
                 engine.more_to_list = True
                 large.set()
                 return

@@ -117,6 +117,28 @@ async def test_the_switch_is_asking_and_the_size_of_the_job(tmp_path, small_thre
     assert _workers() == []
 
 
+async def test_a_job_of_large_objects_stays_in_this_process(tmp_path, small_threshold, monkeypatch):
+    # a job proves large by its count only when its objects are small: large ones move
+    # in concurrent parts already, and each process would add its own parts in flight
+    monkeypatch.setattr(transfer, "SHARD_MEAN_SIZE", 600)
+    store = f"local://b/?root={tmp_path / 'store'}"
+    async with acloud.open_store(store, trust_url=True) as loc:
+        await loc.client.create_bucket("b")
+    made = _files(tmp_path / "src", 900)  # 0-899 bytes: 450 on average
+    for i in range(0, 900, 3):  # a third of them tripled: ~750 on average, over the bound
+        (tmp_path / "src" / f"d{i % 7}/f{i:05d}.bin").write_bytes(
+            made[f"d{i % 7}/f{i:05d}.bin"] * 3
+        )
+    stayed = await acloud.upload_many(tmp_path / "src", store, processes=2, trust_url=True)
+    assert (stayed.processes, len(stayed.ok)) == (1, 900)
+    monkeypatch.setattr(transfer, "SHARD_MEAN_SIZE", 10_000)
+    moved = await acloud.upload_many(
+        tmp_path / "src", f"local://b/again/?root={tmp_path / 'store'}", processes=2, trust_url=True
+    )
+    assert (moved.processes > 1, len(moved.ok)) == (True, 900)
+    assert _workers() == []
+
+
 async def test_where_no_worker_can_start_the_job_goes_on_here_with_one_warning(
     tmp_path, small_threshold, monkeypatch
 ):
