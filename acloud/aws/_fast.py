@@ -81,7 +81,8 @@ OPERATIONS: Mapping[str, frozenset[str]] = {
         "ContentDisposition",
         "ContentLanguage",
     },
-    "upload_part": _OBJECT | {"Body", "ContentMD5", "UploadId", "PartNumber"},
+    "upload_part": _OBJECT
+    | {"Body", "ContentMD5", "ChecksumAlgorithm", "ChecksumCRC32C", "UploadId", "PartNumber"},
     "list_objects_v2": frozenset({"Bucket", "Prefix", "MaxKeys", "Delimiter", "ContinuationToken"}),
     "delete_object": _OBJECT,
     "delete_objects": frozenset({"Bucket", "Delete"}),

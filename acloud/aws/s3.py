@@ -176,6 +176,7 @@ def _written(key: str, size: int, etag: str | None, extra: dict[str, Any]) -> Ob
 
 
 _ALGORITHMS = frozenset({"CRC32C", "MD5"})
+_MD5_HEX = re.compile(r"[0-9a-f]{32}")
 
 
 class S3Client(StorageClient):
@@ -199,16 +200,15 @@ class S3Client(StorageClient):
             ListObjectsV2, DeleteObject(s)) directly on the pool, signed by botocore's
             SigV4 signer (see :mod:`acloud.aws._fast`); False sends everything through
             aiobotocore.
-        checksum_algorithm: how a single-request upload is checked on arrival and a
-            whole download on receipt. ``"CRC32C"``: S3's flexible checksum
-            (``x-amz-checksum-crc32c``, about 20x cheaper to compute than MD5), sent
-            with the body and asked for on reads, for a server that verifies it (Amazon
-            S3, Swift >= 2.36's s3api); a read without one falls back to the ETag's
-            MD5. ``"MD5"``: ``Content-MD5``, and reads checked against the ETag, which
-            every S3-compatible server checks and answers. Default: CRC32C on Amazon
-            S3's own endpoints, MD5 on any other (``endpoint_url``), where a server
-            that ignores the flexible checksum would leave an upload unchecked.
-            Multipart parts always carry their MD5.
+        checksum_algorithm: how an upload (each part of a multipart one) is checked on
+            arrival and a whole download on receipt. ``"CRC32C"``: S3's flexible
+            checksum (``x-amz-checksum-crc32c``, about 20x cheaper to compute than
+            MD5), sent with the body and asked for on reads, for a server that verifies
+            it (Amazon S3, Swift >= 2.36's s3api); a read without one falls back to the
+            ETag's MD5. ``"MD5"``: ``Content-MD5``, and reads checked against the ETag,
+            which every S3-compatible server checks and answers. Default: CRC32C on
+            Amazon S3's own endpoints, MD5 on any other (``endpoint_url``), where a
+            server that ignores the flexible checksum would leave an upload unchecked.
     """
 
     provider: ClassVar[str] = "s3"
@@ -457,22 +457,23 @@ class S3Client(StorageClient):
         bucket: str,
         key: str,
         extra: dict[str, Any],
-        make_jobs: Callable[[str, dict[int, str]], Any],
+        make_jobs: Callable[[str, dict[int, dict[str, str]]], Any],
         *,
         if_none_match: bool = False,
-    ) -> tuple[dict[str, Any], list[int]]:
+    ) -> tuple[dict[str, Any], list[dict[str, str]]]:
         """The one multipart lifecycle: create the upload, run the part jobs that
-        ``make_jobs(upload_id, etags)`` gives (at most ``max_concurrency`` at once; each
-        job records its part's ETag), complete in part order. Any failure or cancellation,
-        at any point, aborts the upload. Returns the completion response and part numbers."""
+        ``make_jobs(upload_id, done)`` gives (at most ``max_concurrency`` at once; each
+        job records its part's completion entry, ``{"ETag": ...}`` and any checksum),
+        complete in part order. Any failure or cancellation, at any point, aborts the
+        upload. Returns the completion response and the parts' entries, in order."""
         upload_id = await self._create_upload(bucket, key, extra)
-        etags: dict[int, str] = {}
+        done: dict[int, dict[str, str]] = {}
         try:
-            await run_bounded(make_jobs(upload_id, etags), self.max_concurrency)
+            await run_bounded(make_jobs(upload_id, done), self.max_concurrency)
         except BaseException:
             await self._abort(bucket, key, upload_id)
             raise
-        numbers = sorted(etags)
+        numbers = sorted(done)
         params: dict[str, Any] = {"IfNoneMatch": "*"} if if_none_match else {}
         completing = asyncio.ensure_future(
             self._call(
@@ -480,7 +481,7 @@ class S3Client(StorageClient):
                 Bucket=bucket,
                 Key=key,
                 UploadId=upload_id,
-                MultipartUpload={"Parts": [{"PartNumber": n, "ETag": etags[n]} for n in numbers]},
+                MultipartUpload={"Parts": [{"PartNumber": n, **done[n]} for n in numbers]},
                 **params,
             )
         )
@@ -497,7 +498,7 @@ class S3Client(StorageClient):
         except BaseException:
             await self._abort(bucket, key, upload_id)
             raise
-        return resp, numbers
+        return resp, [done[n] for n in numbers]
 
     async def _multipart_upload(
         self,
@@ -508,25 +509,32 @@ class S3Client(StorageClient):
         if_none_match: bool,
     ) -> ObjectInfo:
         """Upload parts concurrently; a part is read only when a slot is free, so memory
-        stays near max_concurrency x part size. The final ETag is checked against the MD5
-        of the parts' MD5s."""
-        md5s: dict[int, str] = {}
+        stays near max_concurrency x part size. Each part carries its checksum (CRC32C or
+        MD5, as single uploads do), checked by the server on arrival; the whole's ETag is
+        checked as the MD5 of the parts' ETags (their MD5s: S3 computes them either
+        way)."""
         size = 0
+        if self._crc32c:  # the algorithm is named at creation, or parts cannot carry it
+            extra = {**extra, "ChecksumAlgorithm": "CRC32C"}
 
-        async def jobs(upload_id: str, etags: dict[int, str]) -> AsyncIterator[Awaitable[None]]:
+        async def jobs(
+            upload_id: str, done: dict[int, dict[str, str]]
+        ) -> AsyncIterator[Awaitable[None]]:
             nonlocal size
             number = 0
             async for data in parts:
                 number += 1
                 size += len(data)
-                yield self._upload_part(bucket, key, upload_id, number, data, etags, md5s)
+                yield self._upload_part(bucket, key, upload_id, number, data, done)
 
-        resp, numbers = await self._multipart(bucket, key, extra, jobs, if_none_match=if_none_match)
+        resp, entries = await self._multipart(bucket, key, extra, jobs, if_none_match=if_none_match)
         etag = _etag(resp.get("ETag"))
-        joined = b"".join(bytes.fromhex(md5s[n]) for n in numbers)
-        expected = f"{hashlib.md5(joined, usedforsecurity=False).hexdigest()}-{len(numbers)}"
-        if etag and etag != expected:
-            raise IntegrityError(f"S3 assembled {key!r} as {etag}, expected {expected}")
+        md5s = [_etag(e["ETag"]) or "" for e in entries]
+        if etag and all(_MD5_HEX.fullmatch(m) for m in md5s):
+            joined = b"".join(bytes.fromhex(m) for m in md5s)
+            expected = f"{hashlib.md5(joined, usedforsecurity=False).hexdigest()}-{len(md5s)}"
+            if etag != expected:
+                raise IntegrityError(f"S3 assembled {key!r} as {etag}, expected {expected}")
         return _written(key, size, etag, extra)
 
     async def _upload_part(
@@ -536,13 +544,9 @@ class S3Client(StorageClient):
         upload_id: str,
         number: int,
         data: Buffer,
-        etags: dict[int, str],
-        md5s: dict[int, str],
+        done: dict[int, dict[str, str]],
     ) -> None:
-        # S3 takes a part's flexible checksum only from an upload created with its
-        # algorithm, and then wants every part's in the completion: parts keep the MD5
-        body, integrity, md5_hex = await self._body(data, crc32c=False)
-        assert md5_hex is not None
+        body, integrity, md5_hex = await self._body(data, crc32c=self._crc32c)
         resp = await self._call(
             "upload_part",
             Bucket=bucket,
@@ -553,10 +557,15 @@ class S3Client(StorageClient):
             **integrity,
         )
         etag = _etag(resp["ETag"]) or ""
+        if md5_hex is None:  # sent with its CRC32C, which the server checked
+            sent = integrity["ChecksumCRC32C"]
+            if resp.get("ChecksumCRC32C", sent) != sent:
+                raise IntegrityError(f"part {number} of {key!r}: CRC32C {resp['ChecksumCRC32C']}")
+            done[number] = {"ETag": resp["ETag"], "ChecksumCRC32C": sent}
+            return
         if etag != md5_hex:
             raise IntegrityError(f"part {number} of {key!r}: ETag {etag} != MD5 {md5_hex}")
-        etags[number] = resp["ETag"]
-        md5s[number] = md5_hex
+        done[number] = {"ETag": resp["ETag"]}
 
     async def _create_upload(self, bucket: str, key: str, extra: dict[str, Any]) -> str:
         """Start a multipart upload. A cancellation that lands while the request is in
@@ -732,7 +741,7 @@ class S3Client(StorageClient):
     ) -> ObjectInfo:
         part = self._part_size_for(src.size)
 
-        def jobs(upload_id: str, etags: dict[int, str]) -> Iterator[Awaitable[None]]:
+        def jobs(upload_id: str, done: dict[int, dict[str, str]]) -> Iterator[Awaitable[None]]:
             async def one(number: int, offset: int) -> None:
                 resp = await self._call(
                     "upload_part_copy",
@@ -744,7 +753,7 @@ class S3Client(StorageClient):
                     CopySourceRange=f"bytes={offset}-{min(offset + part, src.size) - 1}",
                     CopySourceIfMatch=f'"{src.etag}"',
                 )
-                etags[number] = resp["CopyPartResult"]["ETag"]
+                done[number] = {"ETag": resp["CopyPartResult"]["ETag"]}
 
             return (one(n, off) for n, off in enumerate(range(0, src.size, part), start=1))
 

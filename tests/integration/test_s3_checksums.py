@@ -89,3 +89,50 @@ async def test_the_default_is_md5_off_aws_and_crc32c_on_it(moto_endpoint: str) -
             assert aws._crc32c is True
         with pytest.raises(ValueError, match="checksum_algorithm"):
             cloud.s3("us-east-1", checksum_algorithm="sha1")
+
+
+@PATHS
+async def test_a_multipart_upload_carries_each_parts_crc32c(moto_endpoint: str, fast_path: bool):
+    """Created with the algorithm, each part sent with its CRC32C (no MD5) and completed
+    with them all; the whole's ETag is still checked against the parts' ETags."""
+    body = bytes(range(256)) * (11 * 1024 * 1024 // 256)  # 11 MiB: parts of 5, 5 and 1
+    calls: list[tuple[str, dict[str, Any]]] = []
+    async with Session() as cloud:
+        s3 = moto_s3(cloud, moto_endpoint, fast_path=fast_path, checksum_algorithm="CRC32C")
+        async with s3:
+            await s3.create_bucket("sums")
+            send = s3._send
+
+            async def recorded(operation: str, /, **params: Any) -> Any:
+                answer = await send(operation, **params)
+                calls.append((operation, {**params, "answer": answer}))
+                return answer
+
+            s3._send = recorded  # type: ignore[method-assign]
+            info = await s3.put_object("sums", "big", body)
+            s3._send = send  # type: ignore[method-assign]
+            assert await s3.get_object("sums", "big") == body
+    moto_reset(moto_endpoint)
+    by_name = {name: [p for n, p in calls if n == name] for name, _ in calls}
+    assert by_name["create_multipart_upload"][0]["ChecksumAlgorithm"] == "CRC32C"
+    parts = sorted(by_name["upload_part"], key=lambda p: p["PartNumber"])
+    assert [p["ChecksumCRC32C"] for p in parts] == [
+        crc32c_of(body[i : i + 5 * 1024 * 1024]) for i in range(0, len(body), 5 * 1024 * 1024)
+    ]
+    assert all("ContentMD5" not in p for p in parts)
+    completed = by_name["complete_multipart_upload"][0]
+    sent = completed["MultipartUpload"]["Parts"]
+    assert [p["ChecksumCRC32C"] for p in sent] == [p["ChecksumCRC32C"] for p in parts]
+    etags = [_md5(p["answer"]["ETag"]) for p in parts]
+    assert _md5(completed["answer"]["ETag"]) == f"{_md5_of_md5s(etags)}-3"
+    assert info.size == len(body)
+
+
+def _md5(etag: str) -> str:
+    return etag.strip('"')
+
+
+def _md5_of_md5s(md5s: list[str]) -> str:
+    import hashlib
+
+    return hashlib.md5(b"".join(bytes.fromhex(m) for m in md5s)).hexdigest()
