@@ -255,25 +255,33 @@ async def s3api_credentials(server: Any) -> tuple[str, str]:
     return server.ec2
 
 
+async def s3api_client(server: Any, cloud: Session, fast_path: bool, **options: Any) -> Any:
+    """An InfomaniakS3Client of ``cloud`` for the server's s3api, with the project's EC2
+    credentials; uploads carry their CRC32C, which this Swift verifies."""
+    from acloud.infomaniak import InfomaniakS3Client, InfomaniakS3Credentials
+
+    access, secret = await s3api_credentials(server)
+    return InfomaniakS3Client(
+        InfomaniakS3Credentials(access, secret),
+        endpoint_url=server.swift_url,
+        fast_path=fast_path,
+        checksum_algorithm="CRC32C",
+        session=cloud,
+        **options,
+    )
+
+
 def _s3api_store(fast_path: bool) -> Factory:
     @contextlib.asynccontextmanager
     async def factory(request: Any) -> AsyncIterator[tuple[StorageClient, str]]:
         """Swift's s3api (a production S3 implementation), EC2 credentials checked by
         s3token against Keystone: Infomaniak's S3 endpoint. Uploads carry their CRC32C,
         which this Swift verifies (moto, the other S3, gets Content-MD5)."""
-        from acloud.infomaniak import InfomaniakS3Client, InfomaniakS3Credentials
-
         server = request.getfixturevalue("openstack_server")
-        access, secret = await s3api_credentials(server)
         async with Session() as cloud:
-            client = InfomaniakS3Client(
-                InfomaniakS3Credentials(access, secret),
-                endpoint_url=server.swift_url,
-                fast_path=fast_path,
-                checksum_algorithm="CRC32C",
-                session=cloud,
-                part_size=5 * 1024 * 1024,
-                multipart_threshold=5 * 1024 * 1024,
+            part = 5 * 1024 * 1024
+            client = await s3api_client(
+                server, cloud, fast_path, part_size=part, multipart_threshold=part
             )
             async with _fresh_bucket(client, server.wipe) as pair:
                 yield pair

@@ -11,10 +11,9 @@ import pytest
 
 from acloud import APIStatusError, IntegrityError, Session
 from acloud.aws._pool import PartBody
-from acloud.infomaniak import InfomaniakS3Client, InfomaniakS3Credentials
 from acloud.storage.checksums import crc32c_of, md5_of
 
-from ..contract.conftest import s3api_credentials
+from ..contract.conftest import s3api_client
 from ..faults.http import FaultProxy
 from ..servers import moto_reset, moto_s3
 
@@ -28,15 +27,8 @@ BODY = b"checked on arrival " * 1000
 async def test_swift_s3api_refuses_a_body_its_checksum_does_not_match(
     openstack_server: Any, fast_path: bool, header: str
 ) -> None:
-    access, secret = await s3api_credentials(openstack_server)
     async with Session() as cloud:
-        s3 = InfomaniakS3Client(
-            InfomaniakS3Credentials(access, secret),
-            endpoint_url=openstack_server.swift_url,
-            fast_path=fast_path,
-            checksum_algorithm="CRC32C",
-            session=cloud,
-        )
+        s3 = await s3api_client(openstack_server, cloud, fast_path)
         async with s3:
             bucket = f"sums-{int(fast_path)}-{header.lower()}"
             await s3.ensure_bucket(bucket)
