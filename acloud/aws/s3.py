@@ -175,6 +175,13 @@ def _written(key: str, size: int, etag: str | None, extra: dict[str, Any]) -> Ob
     )
 
 
+def _check_echo(resp: Mapping[str, Any], integrity: Mapping[str, Any], what: str) -> None:
+    """The CRC32C S3 answers for a body sent with one (when it answers one) is ours."""
+    said, sent = resp.get("ChecksumCRC32C"), integrity["ChecksumCRC32C"]
+    if said and said != sent:
+        raise IntegrityError(f"S3 stored {what} with CRC32C {said}, not {sent}")
+
+
 _ALGORITHMS = frozenset({"CRC32C", "MD5"})
 _MD5_HEX = re.compile(r"[0-9a-f]{32}")
 
@@ -267,7 +274,8 @@ class S3Client(StorageClient):
         self.fast_path = fast_path
         self._fast: FastPath | None = None
         self.checksum_algorithm = checksum_algorithm.upper() if checksum_algorithm else None
-        #: uploads carry (and reads ask for) the CRC32C: set when opened (see above)
+        #: uploads carry (and reads ask for) the CRC32C: decided when opened, from
+        #: checksum_algorithm or the endpoint
         self._crc32c = False
 
     def __repr__(self) -> str:
@@ -426,9 +434,7 @@ class S3Client(StorageClient):
         )
         etag = _etag(resp.get("ETag"))
         if md5_hex is None:  # sent with its CRC32C, which the server checked
-            said, sent = resp.get("ChecksumCRC32C"), integrity["ChecksumCRC32C"]
-            if said and said != sent:
-                raise IntegrityError(f"S3 stored {key!r} with CRC32C {said}, not {sent}")
+            _check_echo(resp, integrity, repr(key))
         elif etag and "-" not in etag and etag != md5_hex and "SSEKMSKeyId" not in resp:
             raise IntegrityError(f"S3 stored {key!r} with ETag {etag}, expected MD5 {md5_hex}")
         return _written(key, len(data), etag, extra)
@@ -440,7 +446,7 @@ class S3Client(StorageClient):
     async def _body(
         self, data: Buffer, *, crc32c: bool
     ) -> tuple[PartBody, dict[str, Any], str | None]:
-        """An upload body, its integrity parameter (see :func:`_checksums`) and its MD5 in
+        """An upload body, its integrity parameters (see :func:`_checksums`) and its MD5 in
         hex (None with ``crc32c``). Hashed in one pass: off the loop, unless the body is
         tiny or only CRC32C'd. Over plain http the signature covers the payload, so its
         SHA-256 is computed in that pass too, not on the loop while signing (8 MiB: ~4 ms).
@@ -558,10 +564,8 @@ class S3Client(StorageClient):
         )
         etag = _etag(resp["ETag"]) or ""
         if md5_hex is None:  # sent with its CRC32C, which the server checked
-            sent = integrity["ChecksumCRC32C"]
-            if resp.get("ChecksumCRC32C", sent) != sent:
-                raise IntegrityError(f"part {number} of {key!r}: CRC32C {resp['ChecksumCRC32C']}")
-            done[number] = {"ETag": resp["ETag"], "ChecksumCRC32C": sent}
+            _check_echo(resp, integrity, f"part {number} of {key!r}")
+            done[number] = {"ETag": resp["ETag"], "ChecksumCRC32C": integrity["ChecksumCRC32C"]}
             return
         if etag != md5_hex:
             raise IntegrityError(f"part {number} of {key!r}: ETag {etag} != MD5 {md5_hex}")
