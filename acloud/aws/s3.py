@@ -48,7 +48,13 @@ from ..storage.base import (
     listed_object,
     property_keywords,
 )
-from ..storage.checksums import INLINE_CRC32C_LIMIT, crc32c_of, md5_of, off_loop
+from ..storage.checksums import (
+    INLINE_CRC32C_LIMIT,
+    INLINE_HASH_LIMIT,
+    crc32c_of,
+    md5_of,
+    off_loop,
+)
 from ..storage.payload import Buffer, Payload
 from ._errors import error_for_code, translate, translating
 from ._fast import FastPath, is_aws_endpoint
@@ -452,10 +458,9 @@ class S3Client(StorageClient):
         SHA-256 is computed in that pass too, not on the loop while signing (8 MiB: ~4 ms).
         """
         sums = functools.partial(_checksums, crc32c=crc32c, sha256=self._signs_payload)
-        if crc32c and not self._signs_payload and len(data) <= INLINE_CRC32C_LIMIT:
-            integrity, md5_hex, sha256 = sums(data)
-        else:
-            integrity, md5_hex, sha256 = await off_loop(self.session.run_blocking, sums, data)
+        crc_only = crc32c and not self._signs_payload
+        limit = INLINE_CRC32C_LIMIT if crc_only else INLINE_HASH_LIMIT
+        integrity, md5_hex, sha256 = await off_loop(self.session.run_blocking, sums, data, limit)
         return PartBody(data, sha256), integrity, md5_hex
 
     async def _multipart(
@@ -635,10 +640,8 @@ class S3Client(StorageClient):
         one (not multipart or KMS/customer-key encrypted)."""
         crc = said.get("ChecksumCRC32C")
         if crc and "-" not in crc and said.get("ChecksumType", "FULL_OBJECT") == "FULL_OBJECT":
-            if len(data) <= INLINE_CRC32C_LIMIT:
-                actual = crc32c_of(data)
-            else:
-                actual = await self.session.run_blocking(crc32c_of, data)
+            run = self.session.run_blocking
+            actual = await off_loop(run, crc32c_of, data, INLINE_CRC32C_LIMIT)
             if actual != crc:
                 raise IntegrityError(f"{key!r}: received CRC32C {actual}, S3 says {crc}")
             return

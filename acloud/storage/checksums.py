@@ -29,10 +29,15 @@ T = TypeVar("T")
 
 
 async def off_loop(
-    run: Callable[..., Awaitable[Any]], fn: Callable[[Any], T], data: bytes | memoryview
+    run: Callable[..., Awaitable[Any]],
+    fn: Callable[[Any], T],
+    data: bytes | memoryview,
+    inline_up_to: int = INLINE_HASH_LIMIT,
 ) -> T:
-    """``fn(data)``: inline for tiny bodies, else in the thread pool ``run`` stands for."""
-    if len(data) <= INLINE_HASH_LIMIT:
+    """``fn(data)``: inline for bodies up to ``inline_up_to`` bytes (tiny ones, or a
+    part for CRC32C alone: :data:`INLINE_CRC32C_LIMIT`), else in the thread pool ``run``
+    stands for."""
+    if len(data) <= inline_up_to:
         return fn(data)
     result: T = await run(fn, data)
     return result
@@ -112,10 +117,8 @@ class RunningChecksums:
     async def add(self, data: bytes | memoryview, run: Callable[..., Awaitable[Any]]) -> None:
         """Add the next piece, off the loop unless it is tiny (for MD5) or a part at most
         (for CRC32C alone)."""
-        if self._md5 is None and len(data) <= INLINE_CRC32C_LIMIT:
-            self.update(data)
-            return
-        await off_loop(run, self.update, data)
+        limit = INLINE_CRC32C_LIMIT if self._md5 is None else INLINE_HASH_LIMIT
+        await off_loop(run, self.update, data, limit)
 
     @property
     def md5_hex(self) -> str:
